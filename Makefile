@@ -1,0 +1,51 @@
+# ragmesh — see README.md. Every target runs from a fresh clone; `make setup` is idempotent.
+SHELL := /bin/bash
+PY := .venv/bin/python
+export PYTHONPATH := $(CURDIR):$(CURDIR)/libs:$(CURDIR)/libs/gen
+PROTOS := $(shell find protos -name '*.proto' | sort)
+
+.PHONY: setup up down status proto proto-check lint test test-unit demo clean
+
+setup:
+	@bash deploy/local/setup.sh
+
+up: setup
+	@$(PY) -m ragmesh_devstack up
+
+down:
+	@if [ -x $(PY) ]; then $(PY) -m ragmesh_devstack down; fi
+
+status:
+	@$(PY) -m ragmesh_devstack status
+
+# Generated code lives only in libs/gen and is committed; proto-check fails when it drifts.
+proto: setup
+	@rm -rf libs/gen/ragmesh
+	@$(PY) -m grpc_tools.protoc -I protos --python_out=libs/gen --pyi_out=libs/gen --grpc_python_out=libs/gen $(PROTOS)
+	@echo "generated into libs/gen"
+
+proto-check: setup
+	@tmp=$$(mktemp -d) && $(PY) -m grpc_tools.protoc -I protos --python_out=$$tmp --pyi_out=$$tmp --grpc_python_out=$$tmp $(PROTOS) \
+	  && if diff -r $$tmp/ragmesh libs/gen/ragmesh >/dev/null; then echo "proto-check: generated code is up to date"; rm -rf $$tmp; \
+	  else echo "proto-check: libs/gen drifted from protos/; run 'make proto' and commit" >&2; diff -r $$tmp/ragmesh libs/gen/ragmesh | head -20 >&2; rm -rf $$tmp; exit 1; fi
+
+lint: setup
+	@.venv/bin/ruff check services libs/ragmesh_kit libs/ragmesh_devstack tests models
+	@.venv/bin/mypy
+	@.venv/bin/buf lint
+	@if git rev-parse -q --verify HEAD~1 >/dev/null && git cat-file -e HEAD~1:protos 2>/dev/null; then \
+	  .venv/bin/buf breaking --against '.git#ref=HEAD~1'; fi
+	@echo "lint: ok"
+
+# The whole suite: contracts, lint, unit tests, then the real stack (Kafka, Jaeger, Triton, Qdrant).
+test: setup proto-check lint
+	@$(PY) -m pytest
+
+test-unit: setup
+	@$(PY) -m pytest -m "not stack"
+
+demo: up
+	@$(PY) -m ragmesh_devstack.demo
+
+clean: down
+	rm -rf .run

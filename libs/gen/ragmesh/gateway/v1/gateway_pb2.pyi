@@ -1,0 +1,116 @@
+from ragmesh.common.v1 import types_pb2 as _types_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class AskRequest(_message.Message):
+    __slots__ = ("question", "top_k", "filters", "max_context_tokens")
+    QUESTION_FIELD_NUMBER: _ClassVar[int]
+    TOP_K_FIELD_NUMBER: _ClassVar[int]
+    FILTERS_FIELD_NUMBER: _ClassVar[int]
+    MAX_CONTEXT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    question: str
+    top_k: int
+    filters: _containers.RepeatedCompositeFieldContainer[_types_pb2.MetadataFilter]
+    max_context_tokens: int
+    def __init__(self, question: _Optional[str] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Iterable[_Union[_types_pb2.MetadataFilter, _Mapping]]] = ..., max_context_tokens: _Optional[int] = ...) -> None: ...
+
+class AskResponse(_message.Message):
+    __slots__ = ("answer", "citations", "usage", "trace_id")
+    ANSWER_FIELD_NUMBER: _ClassVar[int]
+    CITATIONS_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    TRACE_ID_FIELD_NUMBER: _ClassVar[int]
+    answer: str
+    citations: _containers.RepeatedCompositeFieldContainer[_types_pb2.Citation]
+    usage: _types_pb2.TokenUsage
+    trace_id: str
+    def __init__(self, answer: _Optional[str] = ..., citations: _Optional[_Iterable[_Union[_types_pb2.Citation, _Mapping]]] = ..., usage: _Optional[_Union[_types_pb2.TokenUsage, _Mapping]] = ..., trace_id: _Optional[str] = ...) -> None: ...
+
+class AskStreamRequest(_message.Message):
+    __slots__ = ("question", "top_k", "filters", "max_context_tokens")
+    QUESTION_FIELD_NUMBER: _ClassVar[int]
+    TOP_K_FIELD_NUMBER: _ClassVar[int]
+    FILTERS_FIELD_NUMBER: _ClassVar[int]
+    MAX_CONTEXT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    question: str
+    top_k: int
+    filters: _containers.RepeatedCompositeFieldContainer[_types_pb2.MetadataFilter]
+    max_context_tokens: int
+    def __init__(self, question: _Optional[str] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Iterable[_Union[_types_pb2.MetadataFilter, _Mapping]]] = ..., max_context_tokens: _Optional[int] = ...) -> None: ...
+
+class AskStreamResponse(_message.Message):
+    __slots__ = ("piece", "complete")
+    PIECE_FIELD_NUMBER: _ClassVar[int]
+    COMPLETE_FIELD_NUMBER: _ClassVar[int]
+    piece: AnswerPiece
+    complete: AnswerComplete
+    def __init__(self, piece: _Optional[_Union[AnswerPiece, _Mapping]] = ..., complete: _Optional[_Union[AnswerComplete, _Mapping]] = ...) -> None: ...
+
+class AnswerPiece(_message.Message):
+    __slots__ = ("text",)
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    def __init__(self, text: _Optional[str] = ...) -> None: ...
+
+class AnswerComplete(_message.Message):
+    __slots__ = ("answer", "citations", "usage", "trace_id")
+    ANSWER_FIELD_NUMBER: _ClassVar[int]
+    CITATIONS_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    TRACE_ID_FIELD_NUMBER: _ClassVar[int]
+    answer: str
+    citations: _containers.RepeatedCompositeFieldContainer[_types_pb2.Citation]
+    usage: _types_pb2.TokenUsage
+    trace_id: str
+    def __init__(self, answer: _Optional[str] = ..., citations: _Optional[_Iterable[_Union[_types_pb2.Citation, _Mapping]]] = ..., usage: _Optional[_Union[_types_pb2.TokenUsage, _Mapping]] = ..., trace_id: _Optional[str] = ...) -> None: ...
+
+class SubmitDocumentRequest(_message.Message):
+    __slots__ = ("document_id", "text", "title", "metadata", "version")
+    class MetadataEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: _types_pb2.MetadataValue
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[_types_pb2.MetadataValue, _Mapping]] = ...) -> None: ...
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    document_id: str
+    text: str
+    title: str
+    metadata: _containers.MessageMap[str, _types_pb2.MetadataValue]
+    version: int
+    def __init__(self, document_id: _Optional[str] = ..., text: _Optional[str] = ..., title: _Optional[str] = ..., metadata: _Optional[_Mapping[str, _types_pb2.MetadataValue]] = ..., version: _Optional[int] = ...) -> None: ...
+
+class SubmitDocumentResponse(_message.Message):
+    __slots__ = ("document_id", "version", "trace_id")
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    TRACE_ID_FIELD_NUMBER: _ClassVar[int]
+    document_id: str
+    version: int
+    trace_id: str
+    def __init__(self, document_id: _Optional[str] = ..., version: _Optional[int] = ..., trace_id: _Optional[str] = ...) -> None: ...
+
+class DeleteDocumentRequest(_message.Message):
+    __slots__ = ("document_id",)
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    document_id: str
+    def __init__(self, document_id: _Optional[str] = ...) -> None: ...
+
+class DeleteDocumentResponse(_message.Message):
+    __slots__ = ("document_id", "version", "trace_id")
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    TRACE_ID_FIELD_NUMBER: _ClassVar[int]
+    document_id: str
+    version: int
+    trace_id: str
+    def __init__(self, document_id: _Optional[str] = ..., version: _Optional[int] = ..., trace_id: _Optional[str] = ...) -> None: ...

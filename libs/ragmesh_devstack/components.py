@@ -1,0 +1,226 @@
+"""What each part of the local stack runs, and how `up` knows it is ready."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import sysconfig
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from ragmesh_devstack.processes import ProcessSpec
+from ragmesh_devstack.settings import StackSettings
+
+ReadyCheck = Callable[[], bool]
+
+
+@dataclass
+class Component:
+    name: str
+    spec: ProcessSpec
+    ready: ReadyCheck
+    prepare: Callable[[], None] | None = None
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1.0) as reply:  # noqa: S310 - local URL
+            return bool(reply.status == 200)
+    except OSError:
+        return False
+
+
+def grpc_serving(port: int) -> bool:
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        try:
+            reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1.0)
+        except grpc.RpcError:
+            return False
+    return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+
+
+def kafka(settings: StackSettings) -> Component:
+    data = settings.run_dir / "data" / "kafka"
+    config = settings.run_dir / "kafka" / "server.properties"
+    classpath = f"{settings.deps_dir / 'kafka-libs'}/*"
+    java = [
+        "java",
+        f"-Xmx{settings.kafka_heap}",
+        f"-Xms{settings.kafka_heap}",
+        "-cp",
+        classpath,
+        f"-Dlog4j2.configurationFile={settings.root / 'deploy/local/kafka/log4j2.properties'}",
+    ]
+
+    def prepare() -> None:
+        config.parent.mkdir(parents=True, exist_ok=True)
+        template = (settings.root / "deploy/local/kafka/server.properties").read_text()
+        config.write_text(
+            template.replace("@KAFKA_PORT@", str(settings.kafka_port))
+            .replace("@CONTROLLER_PORT@", str(settings.kafka_controller_port))
+            .replace("@DATA_DIR@", str(data))
+        )
+        if not (data / "meta.properties").exists():
+            data.mkdir(parents=True, exist_ok=True)
+            subprocess.run(
+                [*java, "kafka.tools.StorageTool", "format", "-t", str(uuid.uuid4()), "-c", str(config)],
+                check=True,
+                capture_output=True,
+            )
+
+    return Component(
+        "kafka",
+        ProcessSpec("kafka", [*java, "kafka.Kafka", str(config)]),
+        lambda: port_open(settings.kafka_port),
+        prepare,
+    )
+
+
+def jaeger(settings: StackSettings) -> Component:
+    config = settings.run_dir / "jaeger" / "config.yaml"
+
+    def prepare() -> None:
+        config.parent.mkdir(parents=True, exist_ok=True)
+        text = (settings.root / "deploy/local/jaeger/config.yaml").read_text()
+        for placeholder, port in {
+            "@OTLP_GRPC_PORT@": settings.otlp_grpc_port,
+            "@OTLP_HTTP_PORT@": settings.otlp_http_port,
+            "@QUERY_PORT@": settings.jaeger_query_port,
+            "@QUERY_GRPC_PORT@": settings.jaeger_query_port - 1,
+            "@HEALTH_PORT@": settings.jaeger_health_port,
+        }.items():
+            text = text.replace(placeholder, str(port))
+        config.write_text(text)
+
+    return Component(
+        "jaeger",
+        ProcessSpec("jaeger", [str(settings.deps_dir / "jaeger"), "--config", str(config)]),
+        lambda: (
+            http_ok(f"http://127.0.0.1:{settings.jaeger_health_port}/status") and port_open(settings.otlp_grpc_port)
+        ),
+        prepare,
+    )
+
+
+def _model_repository(settings: StackSettings) -> Path:
+    """Copies the repo's model sources into .run/ and links in the built artifacts."""
+    repository = settings.run_dir / "model-repository"
+    shutil.rmtree(repository, ignore_errors=True)
+    shutil.copytree(
+        settings.root / "models/triton",
+        repository,
+        ignore=shutil.ignore_patterns("__pycache__", "*.onnx", "tokenizer.json"),
+    )
+    artifacts = settings.deps_dir / "models"
+    version_dir = repository / "minilm" / "1"
+    (version_dir / "model.onnx").symlink_to((artifacts / "minilm-int8.onnx").resolve())
+    (version_dir / "tokenizer.json").symlink_to((artifacts / "tokenizer.json").resolve())
+    return repository
+
+
+def triton(settings: StackSettings) -> Component:
+    venv_bin = str(Path(sys.executable).parent)
+    server = settings.deps_dir / "tritonserver"
+    workdir = settings.run_dir / "triton"
+    command = [
+        str(server),
+        f"--model-repository={settings.run_dir / 'model-repository'}",
+        f"--backend-directory={settings.deps_dir / 'triton-backends'}",
+        f"--http-port={settings.triton_http_port}",
+        f"--grpc-port={settings.triton_grpc_port}",
+        f"--metrics-port={settings.triton_metrics_port}",
+        "--exit-timeout-secs=5",
+        "--log-verbose=0",
+    ]
+    if settings.triton_tracing:
+        command += [
+            "--trace-config",
+            "mode=opentelemetry",
+            "--trace-config",
+            f"opentelemetry,url=127.0.0.1:{settings.otlp_http_port}/v1/traces",
+            "--trace-config",
+            "opentelemetry,resource=service.name=triton",
+            "--trace-config",
+            "rate=1",
+            "--trace-config",
+            "level=TIMESTAMPS",
+        ]
+    env = {
+        # The Python backend stub finds its packages from the first python3 on PATH and links
+        # this interpreter's libpython.
+        "PATH": f"{venv_bin}:/usr/local/bin:/usr/bin:/bin",
+        "LD_LIBRARY_PATH": str(sysconfig.get_config_var("LIBDIR")),
+    }
+
+    def prepare() -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        _model_repository(settings)
+
+    return Component(
+        "triton",
+        ProcessSpec("triton", command, env=env, cwd=workdir),
+        lambda: http_ok(f"http://127.0.0.1:{settings.triton_http_port}/v2/health/ready"),
+        prepare,
+    )
+
+
+def python_service(settings: StackSettings, name: str, port: int, env: dict[str, str]) -> Component:
+    pythonpath = ":".join(str(settings.root / part) for part in (".", "libs", "libs/gen"))
+    base = {
+        "PYTHONPATH": pythonpath,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{settings.otlp_grpc_port}",
+        f"{name.upper()}_PORT": str(port),
+        "PYTHONUNBUFFERED": "1",
+    }
+    return Component(
+        name,
+        ProcessSpec(name, [sys.executable, "-m", f"services.{name}.main"], env={**base, **env}, cwd=settings.root),
+        lambda: grpc_serving(port),
+    )
+
+
+def services(settings: StackSettings) -> list[Component]:
+    s = settings
+    triton_url = f"127.0.0.1:{s.triton_grpc_port}"
+    kafka_addr = f"127.0.0.1:{s.kafka_port}"
+    return [
+        python_service(s, "retriever", s.retriever_port, {"RETRIEVER_DATA_DIR": str(s.run_dir / "data" / "qdrant")}),
+        python_service(s, "embedder", s.embedder_port, {"EMBEDDER_TRITON_URL": triton_url}),
+        python_service(s, "generator", s.generator_port, {"GENERATOR_TRITON_URL": triton_url}),
+        python_service(
+            s,
+            "gateway",
+            s.gateway_port,
+            {
+                "GATEWAY_EMBEDDER_ADDR": f"127.0.0.1:{s.embedder_port}",
+                "GATEWAY_RETRIEVER_ADDR": f"127.0.0.1:{s.retriever_port}",
+                "GATEWAY_GENERATOR_ADDR": f"127.0.0.1:{s.generator_port}",
+                "GATEWAY_KAFKA_BOOTSTRAP": kafka_addr,
+                "GATEWAY_API_KEYS_FILE": str(s.run_dir / "api-keys"),
+            },
+        ),
+        python_service(
+            s,
+            "indexer",
+            s.indexer_port,
+            {
+                "INDEXER_EMBEDDER_ADDR": f"127.0.0.1:{s.embedder_port}",
+                "INDEXER_RETRIEVER_ADDR": f"127.0.0.1:{s.retriever_port}",
+                "INDEXER_KAFKA_BOOTSTRAP": kafka_addr,
+            },
+        ),
+    ]

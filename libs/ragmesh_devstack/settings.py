@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class StackSettings(BaseSettings):
+    """Where the local stack keeps its state and which ports it uses."""
+
+    model_config = SettingsConfigDict(env_prefix="RAGMESH_STACK_", extra="ignore")
+
+    root: Path = Path.cwd()
+    # A named instance keeps its state in .run/<instance>/ (the tests run one beside a dev stack).
+    instance: str = ""
+    kafka_port: int = 9092
+    kafka_controller_port: int = 9093
+    kafka_heap: str = "512m"
+    otlp_grpc_port: int = 4317
+    otlp_http_port: int = 4318
+    jaeger_query_port: int = 16686
+    jaeger_health_port: int = 13133
+    triton_http_port: int = 8000
+    triton_grpc_port: int = 8001
+    triton_metrics_port: int = 8002
+    gateway_port: int = 50051
+    embedder_port: int = 50052
+    retriever_port: int = 50053
+    generator_port: int = 50054
+    indexer_port: int = 50055
+    start_timeout_seconds: float = 180.0
+    # Triton's own OpenTelemetry spans (queue, compute) in the caller's trace.
+    triton_tracing: bool = True
+
+    @property
+    def run_dir(self) -> Path:
+        return self.root / ".run" / self.instance if self.instance else self.root / ".run"
+
+    @property
+    def deps_dir(self) -> Path:
+        """Links made by `make setup` to the cached Kafka jars, Jaeger binary, Triton backend, models."""
+        return self.root / ".deps"

@@ -1,0 +1,1 @@
+"""Shared kit of the ragmesh services: settings, logging, tracing, errors, gRPC server and clients."""

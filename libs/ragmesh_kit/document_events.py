@@ -1,0 +1,57 @@
+"""The Kafka contract for documents: topic, key and the protobuf payload ``DocumentEvent``."""
+
+from __future__ import annotations
+
+from ragmesh.documents.v1 import events_pb2
+from ragmesh_kit.domain import DELETE, UPSERT, DocumentCommand
+from ragmesh_kit.errors import InvalidArgument
+from ragmesh_kit.proto_convert import metadata_from_proto, metadata_to_proto
+
+DOCUMENTS_TOPIC = "ragmesh.documents.v1"
+DEAD_LETTER_TOPIC = "ragmesh.documents.dlq.v1"
+
+_TO_PROTO = {UPSERT: events_pb2.DocumentEvent.OPERATION_UPSERT, DELETE: events_pb2.DocumentEvent.OPERATION_DELETE}
+_FROM_PROTO = {value: key for key, value in _TO_PROTO.items()}
+
+
+def message_key(tenant_id: str, document_id: str) -> bytes:
+    """One key per document, so all events of a document land on one partition, in order."""
+    return f"{tenant_id}/{document_id}".encode()
+
+
+def encode_event(command: DocumentCommand) -> bytes:
+    event = events_pb2.DocumentEvent(
+        operation=_TO_PROTO[command.operation],
+        tenant_id=command.tenant_id,
+        document_id=command.document_id,
+        version=command.version,
+        title=command.title,
+        text=command.text,
+        metadata=metadata_to_proto(command.metadata),
+        event_id=command.event_id,
+    )
+    return event.SerializeToString()
+
+
+def decode_event(payload: bytes) -> DocumentCommand:
+    """Parses a payload; anything malformed raises InvalidArgument (a poison message)."""
+    event = events_pb2.DocumentEvent()
+    try:
+        event.ParseFromString(payload)
+    except Exception as error:
+        raise InvalidArgument(f"payload is not a DocumentEvent: {error}") from error
+    operation = _FROM_PROTO.get(event.operation)
+    if operation is None:
+        raise InvalidArgument(f"DocumentEvent.operation is {event.operation}; use UPSERT or DELETE")
+    if not event.tenant_id or not event.document_id:
+        raise InvalidArgument("DocumentEvent needs tenant_id and document_id")
+    return DocumentCommand(
+        operation=operation,
+        tenant_id=event.tenant_id,
+        document_id=event.document_id,
+        version=event.version,
+        title=event.title,
+        text=event.text,
+        metadata=metadata_from_proto(event.metadata),
+        event_id=event.event_id,
+    )

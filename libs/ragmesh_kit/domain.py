@@ -1,0 +1,103 @@
+"""Plain domain types shared by the services (no protobuf here; entrypoints and adapters convert)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+MetadataScalar = Union[str, int, float, bool]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    chunk_id: str
+    document_id: str
+    chunk_index: int
+    version: int
+    title: str
+    text: str
+    metadata: dict[str, MetadataScalar] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScoredChunk:
+    chunk: Chunk
+    score: float
+
+
+@dataclass(frozen=True)
+class ChunkWithVector:
+    chunk: Chunk
+    vector: list[float]
+
+
+@dataclass(frozen=True)
+class Range:
+    gt: float | None = None
+    gte: float | None = None
+    lt: float | None = None
+    lte: float | None = None
+
+
+@dataclass(frozen=True)
+class MetadataFilter:
+    """Exactly one of ``equals``, ``any_of`` or ``range`` is set."""
+
+    field: str
+    equals: MetadataScalar | None = None
+    any_of: tuple[str, ...] | None = None
+    range: Range | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    document_id: str
+    chunk_id: str
+    score: float
+    title: str
+    quote: str
+    label: int
+
+
+@dataclass(frozen=True)
+class TokenUsage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+UPSERT = "upsert"
+DELETE = "delete"
+
+
+@dataclass(frozen=True)
+class DocumentCommand:
+    """One document event: index (upsert) or remove (delete) a tenant's document."""
+
+    operation: str  # UPSERT or DELETE
+    tenant_id: str
+    document_id: str
+    version: int
+    title: str = ""
+    text: str = ""
+    metadata: dict[str, MetadataScalar] = field(default_factory=dict)
+    event_id: str = ""
+
+
+@dataclass(frozen=True)
+class GeneratedPiece:
+    """A piece of an answer as it streams."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class GeneratedAnswer:
+    """The end of a generation: the whole answer, what it cites, and the tokens it used."""
+
+    answer: str
+    citations: list[Citation]
+    usage: TokenUsage

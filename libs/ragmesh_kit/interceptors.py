@@ -1,0 +1,77 @@
+"""The one place where failures become gRPC status codes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+
+from ragmesh_kit.errors import RagmeshError
+from ragmesh_kit.telemetry import current_trace_id
+
+_log = logging.getLogger(__name__)
+
+
+async def _abort(context: grpc.aio.ServicerContext, error: BaseException, method: str) -> None:
+    if isinstance(error, RagmeshError):
+        _log.info(
+            "request refused",
+            extra={"fields": {"method": method, "status": error.status_code.name, "reason": error.message}},
+        )
+        await context.abort(error.status_code, error.message)
+    _log.exception("unexpected failure in %s", method, exc_info=error)
+    await context.abort(grpc.StatusCode.INTERNAL, f"internal error; trace id {current_trace_id() or 'unknown'}")
+
+
+def _wrap_unary(behavior: Callable[..., Awaitable[Any]], method: str) -> Callable[..., Awaitable[Any]]:
+    async def handle(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        try:
+            return await behavior(request, context)
+        except (RagmeshError, Exception) as error:
+            if isinstance(error, grpc.aio.AbortError):
+                raise
+            await _abort(context, error, method)
+
+    return handle
+
+
+def _wrap_stream(behavior: Callable[..., AsyncIterator[Any]], method: str) -> Callable[..., AsyncIterator[Any]]:
+    async def handle(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        try:
+            async for response in behavior(request, context):
+                yield response
+        except (RagmeshError, Exception) as error:
+            if isinstance(error, grpc.aio.AbortError):
+                raise
+            await _abort(context, error, method)
+
+    return handle
+
+
+class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
+    """Maps ``RagmeshError`` subclasses to their status code and anything else to INTERNAL."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return handler
+        method = handler_call_details.method
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(
+                _wrap_unary(handler.unary_unary, method),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(
+                _wrap_stream(handler.unary_stream, method),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler

@@ -1,0 +1,117 @@
+"""Bootstrap of a grpc.aio server: tracing and error interceptors, standard health that follows the
+service's dependencies, reflection, and a graceful drain on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from opentelemetry.sdk.trace import TracerProvider
+
+from ragmesh_kit.interceptors import ErrorMappingInterceptor
+from ragmesh_kit.settings import ServiceSettings
+from ragmesh_kit.telemetry import server_tracing_interceptor
+
+_log = logging.getLogger(__name__)
+
+ReadinessCheck = Callable[[], Awaitable[bool]]
+
+
+@dataclass
+class GrpcService:
+    """What a service's main.py hands to ``serve``."""
+
+    settings: ServiceSettings
+    tracer_provider: TracerProvider
+    # Full names of the gRPC services registered by ``register`` (for health and reflection).
+    service_names: Sequence[str]
+    register: Callable[[grpc.aio.Server], None]
+    # Named checks of the dependencies; the health status is SERVING only while all pass.
+    readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
+    # Long-running work beside the server (e.g. a Kafka consume loop), started after the server.
+    background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = ()
+    # Called in order after the server has drained (stop consumers, close channels).
+    shutdown_hooks: Sequence[Callable[[], Awaitable[None]]] = ()
+    max_concurrent_rpcs: int | None = None
+
+
+async def _check_all(checks: dict[str, ReadinessCheck]) -> list[str]:
+    failing: list[str] = []
+    for name, check in checks.items():
+        try:
+            ok = await asyncio.wait_for(check(), timeout=5.0)
+        except Exception:  # noqa: BLE001 - any failure of a dependency check means "not ready"
+            ok = False
+        if not ok:
+            failing.append(name)
+    return failing
+
+
+async def _follow_readiness(service: GrpcService, servicer: health.aio.HealthServicer, stopping: asyncio.Event) -> None:
+    last: list[str] | None = None
+    while not stopping.is_set():
+        failing = await _check_all(service.readiness)
+        status = health_pb2.HealthCheckResponse.SERVING if not failing else health_pb2.HealthCheckResponse.NOT_SERVING
+        if failing != last:
+            _log.info("health changed", extra={"fields": {"not_ready": failing}})
+            last = failing
+        for name in ("", *service.service_names):
+            await servicer.set(name, status)
+        try:
+            await asyncio.wait_for(stopping.wait(), timeout=service.settings.health_interval_seconds)
+        except TimeoutError:
+            pass
+
+
+async def serve(service: GrpcService) -> None:
+    settings = service.settings
+    server = grpc.aio.server(
+        interceptors=[server_tracing_interceptor(service.tracer_provider), ErrorMappingInterceptor()],
+        maximum_concurrent_rpcs=service.max_concurrent_rpcs,
+        options=[("grpc.so_reuseport", 0)],
+    )
+    service.register(server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (*service.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
+        server,
+    )
+    server.add_insecure_port(settings.listen_address)
+    await server.start()
+    _log.info("listening", extra={"fields": {"address": settings.listen_address}})
+
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+
+    tasks = [asyncio.create_task(_follow_readiness(service, health_servicer, stopping))]
+    tasks.extend(asyncio.create_task(job()) for job in service.background)
+    stop_wait = asyncio.create_task(stopping.wait())
+    await asyncio.wait([stop_wait, *tasks[1:]], return_when=asyncio.FIRST_COMPLETED)
+    for task in tasks[1:]:
+        if task.done() and task.exception() is not None:
+            _log.error("background task failed", exc_info=task.exception())
+    stopping.set()
+
+    _log.info("draining", extra={"fields": {"grace_seconds": settings.drain_seconds}})
+    await health_servicer.enter_graceful_shutdown()
+    await server.stop(settings.drain_seconds)
+    for hook in service.shutdown_hooks:
+        try:
+            await hook()
+        except Exception:  # noqa: BLE001 - later hooks still run
+            _log.exception("shutdown hook failed")
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    service.tracer_provider.shutdown()
+    _log.info("stopped")

@@ -1,0 +1,109 @@
+"""Clients of the internal services (embedder, retriever, generator), shared by every service
+that calls them; each call carries its deadline and failures become ragmesh errors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+
+import grpc
+
+from ragmesh.embedder.v1 import embedder_pb2, embedder_pb2_grpc
+from ragmesh.generator.v1 import generator_pb2, generator_pb2_grpc
+from ragmesh.retriever.v1 import retriever_pb2, retriever_pb2_grpc
+from ragmesh_kit.domain import ChunkWithVector, GeneratedAnswer, GeneratedPiece, MetadataFilter, ScoredChunk
+from ragmesh_kit.errors import from_rpc_error
+from ragmesh_kit.proto_convert import (
+    chunk_to_proto,
+    citation_from_proto,
+    filters_to_proto,
+    scored_chunk_from_proto,
+    scored_chunk_to_proto,
+    usage_from_proto,
+)
+
+
+class EmbedderClient:
+    def __init__(self, channel: grpc.aio.Channel, timeout_seconds: float) -> None:
+        self._stub = embedder_pb2_grpc.EmbedderServiceStub(channel)
+        self._timeout = timeout_seconds
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        try:
+            reply = await self._stub.Embed(embedder_pb2.EmbedRequest(texts=texts), timeout=self._timeout)
+        except grpc.aio.AioRpcError as error:
+            raise from_rpc_error("embedder", error) from error
+        return [list(vector.values) for vector in reply.vectors]
+
+
+class RetrieverClient:
+    def __init__(self, channel: grpc.aio.Channel, timeout_seconds: float) -> None:
+        self._stub = retriever_pb2_grpc.RetrieverServiceStub(channel)
+        self._timeout = timeout_seconds
+
+    async def search(
+        self, tenant_id: str, vector: Sequence[float], top_k: int, filters: Sequence[MetadataFilter]
+    ) -> list[ScoredChunk]:
+        request = retriever_pb2.SearchRequest(
+            tenant_id=tenant_id, vector=vector, top_k=top_k, filters=filters_to_proto(filters)
+        )
+        try:
+            reply = await self._stub.Search(request, timeout=self._timeout)
+        except grpc.aio.AioRpcError as error:
+            raise from_rpc_error("retriever", error) from error
+        return [scored_chunk_from_proto(item) for item in reply.chunks]
+
+    async def upsert(self, tenant_id: str, records: Sequence[ChunkWithVector]) -> int:
+        request = retriever_pb2.UpsertRequest(
+            tenant_id=tenant_id,
+            records=[
+                retriever_pb2.ChunkRecord(chunk=chunk_to_proto(record.chunk), vector=record.vector)
+                for record in records
+            ],
+        )
+        try:
+            reply = await self._stub.Upsert(request, timeout=self._timeout)
+        except grpc.aio.AioRpcError as error:
+            raise from_rpc_error("retriever", error) from error
+        return int(reply.upserted)
+
+    async def delete_document(self, tenant_id: str, document_id: str, below_version: int) -> None:
+        request = retriever_pb2.DeleteDocumentRequest(
+            tenant_id=tenant_id, document_id=document_id, below_version=below_version
+        )
+        try:
+            await self._stub.DeleteDocument(request, timeout=self._timeout)
+        except grpc.aio.AioRpcError as error:
+            raise from_rpc_error("retriever", error) from error
+
+
+class GeneratorClient:
+    def __init__(self, channel: grpc.aio.Channel, timeout_seconds: float) -> None:
+        self._stub = generator_pb2_grpc.GeneratorServiceStub(channel)
+        self._timeout = timeout_seconds
+
+    async def generate(
+        self, question: str, context: Sequence[ScoredChunk], max_context_tokens: int
+    ) -> AsyncIterator[GeneratedPiece | GeneratedAnswer]:
+        request = generator_pb2.GenerateRequest(
+            question=question,
+            context=[scored_chunk_to_proto(item) for item in context],
+            max_context_tokens=max_context_tokens,
+        )
+        call = self._stub.Generate(request, timeout=self._timeout)
+        try:
+            async for reply in call:
+                if reply.HasField("delta"):
+                    yield GeneratedPiece(reply.delta.text)
+                elif reply.HasField("complete"):
+                    done = reply.complete
+                    yield GeneratedAnswer(
+                        answer=done.answer,
+                        citations=[citation_from_proto(item) for item in done.citations],
+                        usage=usage_from_proto(done.usage),
+                    )
+        except grpc.aio.AioRpcError as error:
+            raise from_rpc_error("generator", error) from error
+        finally:
+            # A caller that stops reading (client cancelled) cancels the generation downstream.
+            if not call.done():
+                call.cancel()

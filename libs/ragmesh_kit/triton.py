@@ -1,0 +1,137 @@
+"""A small asyncio client for Triton's gRPC inference API (KServe v2), over a traced channel so
+that the W3C context reaches Triton's own OpenTelemetry spans. It speaks the generated stubs that
+ship with ``tritonclient`` directly: the aio client of tritonclient cannot ask for the empty final
+response that marks the end of a decoupled (streamed) generation."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+
+import grpc
+import numpy as np
+from tritonclient.grpc import service_pb2, service_pb2_grpc
+
+from ragmesh_kit.errors import from_rpc_error
+
+_DTYPES = {"FP32": np.float32, "INT64": np.int64, "INT32": np.int32, "BOOL": np.bool_}
+
+
+def serialize_bytes(items: Sequence[bytes]) -> bytes:
+    """Triton's BYTES wire layout: each element as a 4-byte little-endian length, then the bytes."""
+    return b"".join(struct.pack("<I", len(item)) + item for item in items)
+
+
+def deserialize_bytes(raw: bytes) -> list[bytes]:
+    items: list[bytes] = []
+    offset = 0
+    while offset < len(raw):
+        (length,) = struct.unpack_from("<I", raw, offset)
+        offset += 4
+        items.append(raw[offset : offset + length])
+        offset += length
+    return items
+
+
+@dataclass(frozen=True)
+class BytesTensor:
+    values: Sequence[bytes]
+    shape: Sequence[int]
+
+
+@dataclass(frozen=True)
+class BoolTensor:
+    values: Sequence[bool]
+    shape: Sequence[int]
+
+
+Tensor = BytesTensor | BoolTensor
+
+
+def _request(
+    model: str, inputs: Mapping[str, Tensor], outputs: Sequence[str], request_id: str = ""
+) -> service_pb2.ModelInferRequest:
+    request = service_pb2.ModelInferRequest(model_name=model, id=request_id)
+    for name, tensor in inputs.items():
+        entry = request.inputs.add(name=name, shape=list(tensor.shape))
+        if isinstance(tensor, BytesTensor):
+            entry.datatype = "BYTES"
+            request.raw_input_contents.append(serialize_bytes(tensor.values))
+        else:
+            entry.datatype = "BOOL"
+            request.raw_input_contents.append(np.asarray(tensor.values, dtype=np.bool_).tobytes())
+    for name in outputs:
+        request.outputs.add(name=name)
+    return request
+
+
+def _outputs(response: service_pb2.ModelInferResponse) -> dict[str, np.ndarray | list[bytes]]:
+    result: dict[str, np.ndarray | list[bytes]] = {}
+    for index, output in enumerate(response.outputs):
+        raw = response.raw_output_contents[index] if index < len(response.raw_output_contents) else b""
+        if output.datatype == "BYTES":
+            result[output.name] = deserialize_bytes(raw)
+        else:
+            result[output.name] = np.frombuffer(raw, dtype=_DTYPES[output.datatype]).reshape(list(output.shape))
+    return result
+
+
+@dataclass(frozen=True)
+class StreamedResponse:
+    outputs: dict[str, np.ndarray | list[bytes]]
+    final: bool
+
+
+class TritonClient:
+    def __init__(self, channel: grpc.aio.Channel, timeout_seconds: float) -> None:
+        self._stub = service_pb2_grpc.GRPCInferenceServiceStub(channel)
+        self._timeout = timeout_seconds
+
+    async def model_ready(self, model: str) -> bool:
+        try:
+            reply = await self._stub.ModelReady(
+                service_pb2.ModelReadyRequest(name=model), timeout=min(self._timeout, 2.0)
+            )
+        except grpc.aio.AioRpcError:
+            return False
+        return bool(reply.ready)
+
+    async def infer(
+        self, model: str, inputs: Mapping[str, Tensor], outputs: Sequence[str]
+    ) -> dict[str, np.ndarray | list[bytes]]:
+        try:
+            response = await self._stub.ModelInfer(_request(model, inputs, outputs), timeout=self._timeout)
+        except grpc.aio.AioRpcError as error:
+            raise from_rpc_error(f"triton model {model}", error) from error
+        return _outputs(response)
+
+    async def stream(
+        self, model: str, inputs: Mapping[str, Tensor], outputs: Sequence[str], timeout: float | None = None
+    ) -> AsyncIterator[StreamedResponse]:
+        """Runs one request on a decoupled model and yields its responses until the final one.
+        Leaving the iteration early (or cancelling the task) cancels the gRPC stream, which
+        cancels the request inside Triton."""
+        request = _request(model, inputs, outputs)
+        request.parameters["triton_enable_empty_final_response"].bool_param = True
+        call = self._stub.ModelStreamInfer(timeout=timeout or self._timeout)
+        try:
+            await call.write(request)
+            async for reply in call:
+                if reply.error_message:
+                    raise from_rpc_error(
+                        f"triton model {model}",
+                        grpc.aio.AioRpcError(
+                            grpc.StatusCode.INTERNAL, grpc.aio.Metadata(), grpc.aio.Metadata(), reply.error_message
+                        ),
+                    )
+                final = reply.infer_response.parameters["triton_final_response"].bool_param
+                yield StreamedResponse(outputs=_outputs(reply.infer_response), final=final)
+                if final:
+                    # Half-close and let Triton end the stream, so the call completes cleanly.
+                    await call.done_writing()
+        except grpc.aio.AioRpcError as error:
+            raise from_rpc_error(f"triton model {model}", error) from error
+        finally:
+            if not call.done():
+                call.cancel()

@@ -1,0 +1,130 @@
+"""Triton Python model "minilm": all-MiniLM-L6-v2 sentence embeddings with onnxruntime (CPU).
+
+Input TEXT (BYTES [batch, 1]) -> output EMBEDDING (FP32 [batch, 384], unit length; pooling and
+normalisation are inside the ONNX graph built by models/build_minilm.py).
+
+All requests of one execute() call (dynamic batching) are tokenised together, padded to the longest text,
+run in ONE onnxruntime call and split back per request. A request that cannot be read (bad UTF-8, wrong
+shape) gets an error response; the others are still served.
+
+Config parameters: onnx_file (default model.onnx, relative to the version folder), intra_op_threads
+(default 2; inter-op is 1), max_length (default 256 tokens, longer texts are truncated).
+The version folder must hold the ONNX file and tokenizer.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import triton_python_backend_utils as pb_utils
+
+HIDDEN = 384
+
+
+def _param(config: dict, key: str, default: str) -> str:
+    value = config.get("parameters", {}).get(key, {}).get("string_value", "")
+    return value.strip() or default
+
+
+def _error(message: str):
+    code = getattr(pb_utils.TritonError, "INVALID_ARG", None)
+    try:
+        err = pb_utils.TritonError(message, code) if code is not None else pb_utils.TritonError(message)
+    except TypeError:
+        err = pb_utils.TritonError(message)
+    return pb_utils.InferenceResponse(output_tensors=[], error=err)
+
+
+class TritonPythonModel:
+    def initialize(self, args):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.logger = pb_utils.Logger
+        config = json.loads(args["model_config"])
+        version_dir = os.path.join(args["model_repository"], args["model_version"])
+        if not os.path.isdir(version_dir):
+            version_dir = os.path.dirname(os.path.abspath(__file__))
+
+        onnx_file = _param(config, "onnx_file", "model.onnx")
+        onnx_path = onnx_file if os.path.isabs(onnx_file) else os.path.join(version_dir, onnx_file)
+        tok_path = os.path.join(version_dir, "tokenizer.json")
+        for path in (onnx_path, tok_path):
+            if not os.path.isfile(path):
+                raise pb_utils.TritonModelException(
+                    f"minilm: {path} not found (build it with models/build_minilm.py and place it in the "
+                    f"version folder)"
+                )
+        threads = int(_param(config, "intra_op_threads", "2"))
+        self.max_length = int(_param(config, "max_length", "256"))
+
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = threads
+        so.inter_op_num_threads = 1
+        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        self.session = ort.InferenceSession(onnx_path, so, providers=["CPUExecutionProvider"])
+        self.input_names = {i.name for i in self.session.get_inputs()}
+        self.output_name = self.session.get_outputs()[0].name
+
+        self.tokenizer = Tokenizer.from_file(tok_path)
+        self.tokenizer.enable_truncation(max_length=self.max_length)
+        pad_id = self.tokenizer.token_to_id("[PAD]")
+        self.tokenizer.enable_padding(pad_id=0 if pad_id is None else pad_id, pad_token="[PAD]")  # noqa: S106
+
+        # Warm-up (first run allocates), and a shape check of the graph.
+        out = self._embed(["warm up"])
+        if out.shape != (1, HIDDEN):
+            raise pb_utils.TritonModelException(f"minilm: unexpected output shape {out.shape}")
+        self.logger.log_info(
+            f"[minilm] ready: {os.path.basename(onnx_path)} intra_op_threads={threads} max_length={self.max_length}"
+        )
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        encs = self.tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encs], dtype=np.int64)
+        feeds = {
+            "input_ids": ids,
+            "attention_mask": np.array([e.attention_mask for e in encs], dtype=np.int64),
+            "token_type_ids": np.zeros_like(ids),
+        }
+        feeds = {k: v for k, v in feeds.items() if k in self.input_names}
+        return self.session.run([self.output_name], feeds)[0].astype(np.float32, copy=False)
+
+    def execute(self, requests):
+        responses: list = [None] * len(requests)
+        texts: list[str] = []
+        spans: list[tuple[int, int, int]] = []  # (request index, start, count)
+        for i, request in enumerate(requests):
+            try:
+                arr = pb_utils.get_input_tensor_by_name(request, "TEXT").as_numpy()
+                items = arr.reshape(-1)
+                if arr.ndim != 2 or arr.shape[1] != 1:
+                    raise ValueError(f"TEXT must have shape [batch, 1], got {list(arr.shape)}")
+                decoded = [x.decode("utf-8") if isinstance(x, bytes) else str(x) for x in items]
+            except UnicodeDecodeError as exc:
+                responses[i] = _error(f"TEXT is not valid UTF-8: {exc}")
+                continue
+            except Exception as exc:  # noqa: BLE001 - any bad input becomes that request's error
+                responses[i] = _error(f"bad TEXT input: {exc}")
+                continue
+            spans.append((i, len(texts), len(decoded)))
+            texts.extend(decoded)
+
+        if texts:
+            self.logger.log_verbose(f"[minilm] execute: {len(requests)} requests, {len(texts)} texts")
+            try:
+                vectors = self._embed(texts)
+            except Exception as exc:  # noqa: BLE001 - fail the batch's requests, not the model
+                self.logger.log_error(f"[minilm] inference failed: {exc!r}")
+                for i, _, _ in spans:
+                    responses[i] = _error(f"inference failed: {exc}")
+            else:
+                for i, start, count in spans:
+                    out = pb_utils.Tensor("EMBEDDING", np.ascontiguousarray(vectors[start : start + count]))
+                    responses[i] = pb_utils.InferenceResponse(output_tensors=[out])
+        return responses
+
+    def finalize(self):
+        self.session = None

@@ -1,0 +1,38 @@
+"""Use case: validate texts and embed them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ragmesh_kit.errors import InvalidArgument
+from services.embedder.app.ports import EmbeddingModel
+
+
+@dataclass(frozen=True)
+class Embeddings:
+    vectors: np.ndarray
+    model: str
+    dimension: int
+
+
+class EmbedTexts:
+    def __init__(self, model: EmbeddingModel, max_texts: int, max_text_chars: int) -> None:
+        self._model = model
+        self._max_texts = max_texts
+        self._max_text_chars = max_text_chars
+
+    async def __call__(self, texts: Sequence[str]) -> Embeddings:
+        if not texts:
+            raise InvalidArgument("texts is empty; send at least one text")
+        if len(texts) > self._max_texts:
+            raise InvalidArgument(f"{len(texts)} texts in one request; send at most {self._max_texts} per call")
+        for index, text in enumerate(texts):
+            if not text.strip():
+                raise InvalidArgument(f"texts[{index}] is empty or blank")
+            if len(text) > self._max_text_chars:
+                raise InvalidArgument(f"texts[{index}] has {len(text)} characters; the limit is {self._max_text_chars}")
+        vectors = await self._model.embed(texts)
+        return Embeddings(vectors=vectors, model=self._model.name, dimension=self._model.dimension)

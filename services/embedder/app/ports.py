@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+
+class EmbeddingModel(Protocol):
+    name: str
+    dimension: int
+
+    async def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length vectors, one row per text, in input order."""
+        ...
+
+    async def ready(self) -> bool: ...

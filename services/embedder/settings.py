@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from ragmesh_kit.settings import ServiceSettings
+
+
+class EmbedderSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="EMBEDDER_", extra="ignore")
+
+    service_name: str = "embedder"
+    port: int = 50052
+    triton_url: str = "127.0.0.1:8001"
+    triton_model: str = "minilm"
+    triton_timeout_seconds: float = 10.0
+    # The Triton model's max_batch_size: larger requests are split into several inferences.
+    triton_max_batch: int = 64
+    dimension: int = 384
+    max_texts_per_request: int = 512
+    max_text_chars: int = 32_000

@@ -1,0 +1,70 @@
+"""Use cases: accept a document for indexing, or ask for its removal, by publishing an event."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+from ragmesh_kit.domain import DELETE, UPSERT, DocumentCommand, MetadataScalar
+from ragmesh_kit.errors import InvalidArgument
+from services.gateway.app.ports import DocumentPublisher
+
+_DOCUMENT_ID = re.compile(r"^[A-Za-z0-9._:/-]{1,256}$")
+
+
+def _check_document_id(document_id: str) -> None:
+    if not _DOCUMENT_ID.match(document_id):
+        raise InvalidArgument("document_id must be 1-256 characters of letters, digits and . _ : / -")
+
+
+def _version_or_now(version: int) -> int:
+    if version < 0:
+        raise InvalidArgument("version must not be negative; use 0 for 'now'")
+    return version or time.time_ns() // 1_000_000
+
+
+class DocumentIntake:
+    def __init__(self, publisher: DocumentPublisher, max_document_bytes: int) -> None:
+        self._publisher = publisher
+        self._max_document_bytes = max_document_bytes
+
+    async def submit(
+        self,
+        tenant_id: str,
+        document_id: str,
+        text: str,
+        title: str,
+        metadata: dict[str, MetadataScalar],
+        version: int,
+    ) -> DocumentCommand:
+        _check_document_id(document_id)
+        if not text.strip():
+            raise InvalidArgument("text is empty; send the document's text")
+        size = len(text.encode())
+        if size > self._max_document_bytes:
+            raise InvalidArgument(f"text is {size} bytes; the limit is {self._max_document_bytes}")
+        command = DocumentCommand(
+            operation=UPSERT,
+            tenant_id=tenant_id,
+            document_id=document_id,
+            version=_version_or_now(version),
+            title=title,
+            text=text,
+            metadata=metadata,
+            event_id=str(uuid.uuid4()),
+        )
+        await self._publisher.publish(command)
+        return command
+
+    async def delete(self, tenant_id: str, document_id: str) -> DocumentCommand:
+        _check_document_id(document_id)
+        command = DocumentCommand(
+            operation=DELETE,
+            tenant_id=tenant_id,
+            document_id=document_id,
+            version=_version_or_now(0),
+            event_id=str(uuid.uuid4()),
+        )
+        await self._publisher.publish(command)
+        return command

@@ -1,0 +1,82 @@
+"""Wires the gateway: gRPC servicer -> use cases -> embedder/retriever/generator clients, Kafka."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import grpc
+from opentelemetry.sdk.trace import TracerProvider
+
+from ragmesh.gateway.v1 import gateway_pb2, gateway_pb2_grpc
+from ragmesh_kit.channels import health_check, open_channel
+from ragmesh_kit.runner import run_service
+from ragmesh_kit.server import GrpcService
+from ragmesh_kit.service_clients import EmbedderClient, GeneratorClient, RetrieverClient
+from services.gateway.adapters.kafka_publisher import KafkaDocumentPublisher
+from services.gateway.app.ask import AskLimits, AskQuestion
+from services.gateway.app.auth import ApiKeyAuthenticator, parse_key_entries
+from services.gateway.app.documents import DocumentIntake
+from services.gateway.entrypoints.grpc_servicer import GatewayServicer
+from services.gateway.settings import GatewaySettings
+
+
+def load_key_entries(settings: GatewaySettings) -> dict[str, str]:
+    lines: list[str] = []
+    if settings.api_keys_file:
+        lines.extend(Path(settings.api_keys_file).read_text().splitlines())
+    lines.extend(settings.api_keys.split(","))
+    return parse_key_entries(lines)
+
+
+async def build(settings: GatewaySettings, provider: TracerProvider) -> GrpcService:
+    embedder_channel = open_channel(settings.embedder_addr, provider)
+    retriever_channel = open_channel(settings.retriever_addr, provider)
+    generator_channel = open_channel(settings.generator_addr, provider)
+    publisher = KafkaDocumentPublisher(
+        settings.kafka_bootstrap,
+        settings.documents_topic,
+        settings.publish_timeout_seconds,
+        provider.get_tracer("ragmesh.gateway"),
+    )
+    ask = AskQuestion(
+        EmbedderClient(embedder_channel, settings.embed_timeout_seconds),
+        RetrieverClient(retriever_channel, settings.search_timeout_seconds),
+        GeneratorClient(generator_channel, settings.generate_timeout_seconds),
+        AskLimits(settings.default_top_k, settings.max_top_k, settings.max_question_chars),
+    )
+    servicer = GatewayServicer(
+        ApiKeyAuthenticator(load_key_entries(settings)),
+        ask,
+        DocumentIntake(publisher, settings.max_document_bytes),
+    )
+
+    def register(server: grpc.aio.Server) -> None:
+        gateway_pb2_grpc.add_GatewayServiceServicer_to_server(servicer, server)
+
+    async def close_all() -> None:
+        await publisher.close()
+        for channel in (embedder_channel, retriever_channel, generator_channel):
+            await channel.close()
+
+    return GrpcService(
+        settings=settings,
+        tracer_provider=provider,
+        service_names=[gateway_pb2.DESCRIPTOR.services_by_name["GatewayService"].full_name],
+        register=register,
+        readiness={
+            "kafka": publisher.ready,
+            "embedder": health_check(embedder_channel),
+            "retriever": health_check(retriever_channel),
+            "generator": health_check(generator_channel),
+        },
+        shutdown_hooks=[close_all],
+    )
+
+
+def main() -> None:
+    settings = GatewaySettings()
+    run_service(settings, lambda provider: build(settings, provider))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""Use case: build the prompt within budget, stream the model's answer, then report citations
+and token usage."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+
+from ragmesh_kit.domain import Citation, ScoredChunk, TokenUsage
+from ragmesh_kit.errors import InvalidArgument
+from ragmesh_kit.tokens import TokenCounter
+from services.generator.app.citations import extract_citations
+from services.generator.app.ports import TextGenerationModel
+from services.generator.app.prompt import PromptBuilder
+
+
+@dataclass(frozen=True)
+class GenerationLimits:
+    default_max_context_tokens: int
+    max_context_tokens_limit: int
+    max_question_tokens: int
+    default_max_output_tokens: int
+    max_output_tokens_limit: int
+    max_context_chunks: int
+
+
+@dataclass(frozen=True)
+class AnswerDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class AnswerDone:
+    answer: str
+    citations: list[Citation]
+    usage: TokenUsage
+    model: str
+
+
+class GenerateAnswer:
+    def __init__(self, model: TextGenerationModel, tokens: TokenCounter, limits: GenerationLimits) -> None:
+        self._model = model
+        self._tokens = tokens
+        self._prompts = PromptBuilder(tokens)
+        self._limits = limits
+
+    def _budgets(self, max_context_tokens: int, max_output_tokens: int) -> tuple[int, int]:
+        limits = self._limits
+        context = max_context_tokens or limits.default_max_context_tokens
+        output = max_output_tokens or limits.default_max_output_tokens
+        if context > limits.max_context_tokens_limit:
+            raise InvalidArgument(f"max_context_tokens is {context}; the limit is {limits.max_context_tokens_limit}")
+        if output > limits.max_output_tokens_limit:
+            raise InvalidArgument(f"max_output_tokens is {output}; the limit is {limits.max_output_tokens_limit}")
+        return context, output
+
+    async def __call__(
+        self,
+        question: str,
+        context: Sequence[ScoredChunk],
+        max_context_tokens: int = 0,
+        max_output_tokens: int = 0,
+    ) -> AsyncIterator[AnswerDelta | AnswerDone]:
+        if not question.strip():
+            raise InvalidArgument("question is empty")
+        question_tokens = self._tokens.count(question)
+        if question_tokens > self._limits.max_question_tokens:
+            raise InvalidArgument(
+                f"question has {question_tokens} tokens; the limit is {self._limits.max_question_tokens}"
+            )
+        if len(context) > self._limits.max_context_chunks:
+            raise InvalidArgument(f"{len(context)} context chunks; send at most {self._limits.max_context_chunks}")
+        context_budget, output_budget = self._budgets(max_context_tokens, max_output_tokens)
+        prompt = self._prompts.build(question, context, context_budget)
+        pieces: list[str] = []
+        async for piece in self._model.generate(prompt.text, output_budget):
+            pieces.append(piece)
+            yield AnswerDelta(piece)
+        answer = "".join(pieces).strip()
+        yield AnswerDone(
+            answer=answer,
+            citations=extract_citations(answer, prompt.sources),
+            usage=TokenUsage(prompt_tokens=prompt.prompt_tokens, completion_tokens=self._tokens.count(answer)),
+            model=self._model.name,
+        )

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+
+class TextGenerationModel(Protocol):
+    name: str
+
+    def generate(self, prompt: str, max_tokens: int) -> AsyncIterator[str]:
+        """Yields the answer in pieces as the model produces them; stopping the iteration
+        early cancels the generation."""
+        ...
+
+    async def ready(self) -> bool: ...

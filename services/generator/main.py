@@ -1,0 +1,52 @@
+"""Wires the generator: gRPC servicer -> GenerateAnswer -> Triton text generation."""
+
+from __future__ import annotations
+
+import grpc
+from opentelemetry.sdk.trace import TracerProvider
+
+from ragmesh.generator.v1 import generator_pb2, generator_pb2_grpc
+from ragmesh_kit.channels import open_channel
+from ragmesh_kit.runner import run_service
+from ragmesh_kit.server import GrpcService
+from ragmesh_kit.tokens import TokenCounter
+from ragmesh_kit.triton import TritonClient
+from services.generator.adapters.triton_text_generation import TritonTextGeneration
+from services.generator.app.generate_answer import GenerateAnswer, GenerationLimits
+from services.generator.entrypoints.grpc_servicer import GeneratorServicer
+from services.generator.settings import GeneratorSettings
+
+
+async def build(settings: GeneratorSettings, provider: TracerProvider) -> GrpcService:
+    channel = open_channel(settings.triton_url, provider)
+    model = TritonTextGeneration(TritonClient(channel, settings.triton_timeout_seconds), settings.triton_model)
+    limits = GenerationLimits(
+        default_max_context_tokens=settings.default_max_context_tokens,
+        max_context_tokens_limit=settings.max_context_tokens_limit,
+        max_question_tokens=settings.max_question_tokens,
+        default_max_output_tokens=settings.default_max_output_tokens,
+        max_output_tokens_limit=settings.max_output_tokens_limit,
+        max_context_chunks=settings.max_context_chunks,
+    )
+    servicer = GeneratorServicer(GenerateAnswer(model, TokenCounter(settings.tokenizer_encoding), limits))
+
+    def register(server: grpc.aio.Server) -> None:
+        generator_pb2_grpc.add_GeneratorServiceServicer_to_server(servicer, server)
+
+    return GrpcService(
+        settings=settings,
+        tracer_provider=provider,
+        service_names=[generator_pb2.DESCRIPTOR.services_by_name["GeneratorService"].full_name],
+        register=register,
+        readiness={"triton": model.ready},
+        shutdown_hooks=[channel.close],
+    )
+
+
+def main() -> None:
+    settings = GeneratorSettings()
+    run_service(settings, lambda provider: build(settings, provider))
+
+
+if __name__ == "__main__":
+    main()

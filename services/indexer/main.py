@@ -1,0 +1,78 @@
+"""Wires the indexer: Kafka consumer -> IndexDocument -> embedder and retriever clients."""
+
+from __future__ import annotations
+
+import grpc
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from opentelemetry.sdk.trace import TracerProvider
+
+from ragmesh_kit.channels import health_check, open_channel
+from ragmesh_kit.runner import run_service
+from ragmesh_kit.server import GrpcService
+from ragmesh_kit.service_clients import EmbedderClient, RetrieverClient
+from ragmesh_kit.tokens import TokenCounter
+from services.indexer.app.chunker import Chunker, ChunkingPolicy
+from services.indexer.app.index_document import IndexDocument
+from services.indexer.entrypoints.kafka_consumer import DocumentEventConsumer
+from services.indexer.settings import IndexerSettings
+
+
+async def build(settings: IndexerSettings, provider: TracerProvider) -> GrpcService:
+    embedder_channel = open_channel(settings.embedder_addr, provider)
+    retriever_channel = open_channel(settings.retriever_addr, provider)
+    index_document = IndexDocument(
+        Chunker(
+            TokenCounter(settings.tokenizer_encoding),
+            ChunkingPolicy(settings.chunk_tokens, settings.chunk_overlap_tokens),
+        ),
+        EmbedderClient(embedder_channel, settings.embed_timeout_seconds),
+        RetrieverClient(retriever_channel, settings.upsert_timeout_seconds),
+        settings.embed_batch,
+        settings.max_document_chars,
+    )
+    consumer = DocumentEventConsumer(
+        AIOKafkaConsumer(
+            settings.documents_topic,
+            bootstrap_servers=settings.kafka_bootstrap,
+            group_id=settings.consumer_group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=settings.max_poll_records,
+        ),
+        AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True),
+        settings.dead_letter_topic,
+        index_document,
+        provider.get_tracer("ragmesh.indexer"),
+        settings.retry_initial_seconds,
+        settings.retry_max_seconds,
+    )
+
+    def register(server: grpc.aio.Server) -> None:
+        """Only health and reflection: the indexer's work comes from Kafka."""
+
+    async def close_channels() -> None:
+        await embedder_channel.close()
+        await retriever_channel.close()
+
+    return GrpcService(
+        settings=settings,
+        tracer_provider=provider,
+        service_names=[],
+        register=register,
+        readiness={
+            "kafka": consumer.ready,
+            "embedder": health_check(embedder_channel),
+            "retriever": health_check(retriever_channel),
+        },
+        background=[consumer.run],
+        shutdown_hooks=[consumer.stop, close_channels],
+    )
+
+
+def main() -> None:
+    settings = IndexerSettings()
+    run_service(settings, lambda provider: build(settings, provider))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""What the two Qdrant adapters share: point ids, the payload layout and the filter rules.
+
+The adapters talk to different libraries (qdrant-edge in-process, qdrant-client for a server), whose
+filter classes differ; so this module turns a request's filters into neutral ``Condition`` values and
+each adapter maps those to its own library's objects in a few lines, with no rule written twice.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ragmesh_kit.domain import Chunk, MetadataFilter, MetadataScalar, Range
+from ragmesh_kit.errors import InvalidArgument
+
+# Fixed namespace: changing it would re-key every stored point, so it is a constant, not a setting.
+_POINT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "ragmesh:retriever:chunk")
+
+TENANT = "tenant"
+DOCUMENT_ID = "document_id"
+CHUNK_ID = "chunk_id"
+CHUNK_INDEX = "chunk_index"
+VERSION = "version"
+TITLE = "title"
+TEXT = "text"
+META = "meta"
+# Boolean metadata is also written here as 0/1: qdrant-edge-py 0.9.0 cannot match a bool (its
+# MatchValue turns Python ``True`` into the integer 1, which never equals a JSON ``true``), so bool
+# filters match this integer copy instead. Both adapters use it, so either store holds the same points.
+META_BOOL = "meta_bool"
+
+IndexKind = Literal["tenant_keyword", "keyword", "integer"]
+# Payload indexes both adapters create. ``tenant`` is the tenant index (Qdrant co-locates a tenant's
+# points and plans tenant-filtered searches per tenant); the others make deletes by document/version
+# cheap.
+PAYLOAD_INDEXES: tuple[tuple[str, IndexKind], ...] = (
+    (TENANT, "tenant_keyword"),
+    (DOCUMENT_ID, "keyword"),
+    (VERSION, "integer"),
+)
+
+
+def point_id(tenant_id: str, chunk_id: str) -> str:
+    """The point id of a chunk: the same (tenant, chunk) always gives the same id, so a redelivered
+    chunk overwrites itself, and two tenants using the same chunk id never share a point. The pair is
+    JSON-encoded so that no separator character can make two different pairs collide."""
+    return str(uuid.uuid5(_POINT_NAMESPACE, json.dumps([tenant_id, chunk_id])))
+
+
+def build_payload(tenant_id: str, chunk: Chunk) -> dict[str, Any]:
+    bools = {k: int(v) for k, v in chunk.metadata.items() if isinstance(v, bool)}
+    payload: dict[str, Any] = {
+        TENANT: tenant_id,
+        DOCUMENT_ID: chunk.document_id,
+        CHUNK_ID: chunk.chunk_id,
+        CHUNK_INDEX: chunk.chunk_index,
+        VERSION: chunk.version,
+        TITLE: chunk.title,
+        TEXT: chunk.text,
+        META: dict(chunk.metadata),
+    }
+    if bools:
+        payload[META_BOOL] = bools
+    return payload
+
+
+def parse_payload(payload: Mapping[str, Any] | None) -> Chunk:
+    p = payload or {}
+    meta: dict[str, MetadataScalar] = dict(p.get(META) or {})
+    return Chunk(
+        chunk_id=str(p.get(CHUNK_ID, "")),
+        document_id=str(p.get(DOCUMENT_ID, "")),
+        chunk_index=int(p.get(CHUNK_INDEX, 0)),
+        version=int(p.get(VERSION, 0)),
+        title=str(p.get(TITLE, "")),
+        text=str(p.get(TEXT, "")),
+        metadata=meta,
+    )
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One library-neutral filter condition on a payload key.
+
+    kind ``value``: exact match of ``value`` (str or int); ``any``: match one of ``values``;
+    ``range``: numeric range ``rng``.
+    """
+
+    key: str
+    kind: Literal["value", "any", "range"]
+    value: str | int | None = None
+    values: tuple[str, ...] = ()
+    rng: Range | None = None
+
+
+def tenant_condition(tenant_id: str) -> Condition:
+    return Condition(key=TENANT, kind="value", value=tenant_id)
+
+
+def search_conditions(tenant_id: str, filters: Sequence[MetadataFilter]) -> list[Condition]:
+    """The tenant condition first (every search is confined to one tenant), then one per filter."""
+    return [tenant_condition(tenant_id), *(_metadata_condition(f) for f in filters)]
+
+
+def delete_conditions(tenant_id: str, document_id: str, below_version: int) -> list[Condition]:
+    conds = [tenant_condition(tenant_id), Condition(key=DOCUMENT_ID, kind="value", value=document_id)]
+    if below_version > 0:
+        conds.append(Condition(key=VERSION, kind="range", rng=Range(lt=float(below_version))))
+    return conds
+
+
+def _metadata_condition(f: MetadataFilter) -> Condition:
+    if not f.field:
+        raise InvalidArgument("metadata filter without a field name")
+    set_count = sum(x is not None for x in (f.equals, f.any_of, f.range))
+    if set_count != 1:
+        raise InvalidArgument(f"metadata filter on {f.field!r} must set exactly one of equals, any_of, range")
+    key = f"{META}.{f.field}"
+    if f.equals is not None:
+        v = f.equals
+        if isinstance(v, bool):  # before int: bool is an int subclass
+            return Condition(key=f"{META_BOOL}.{f.field}", kind="value", value=int(v))
+        if isinstance(v, float):
+            # Qdrant matches only str/int/bool exactly; a float equality is the closed range [v, v]
+            # (which also matches an integer payload of the same value, as Python's == would).
+            return Condition(key=key, kind="range", rng=Range(gte=v, lte=v))
+        return Condition(key=key, kind="value", value=v)
+    if f.any_of is not None:
+        return Condition(key=key, kind="any", values=tuple(f.any_of))
+    assert f.range is not None
+    r = f.range
+    if r.gt is None and r.gte is None and r.lt is None and r.lte is None:
+        raise InvalidArgument(f"range filter on {f.field!r} has no bound")
+    return Condition(key=key, kind="range", rng=r)
+
+
+def effective_threshold(score_threshold: float) -> float | None:
+    """0 means "no threshold" (the proto default cannot be told apart from unset); cosine scores can
+    be negative, so passing 0 through would silently drop results."""
+    return None if score_threshold == 0 else score_threshold

@@ -1,0 +1,189 @@
+"""``ChunkStore`` on a Qdrant server or cluster through ``qdrant_client.AsyncQdrantClient``.
+
+Same payload layout, point ids and filter rules as the edge adapter (``qdrant_payload``), so the two
+stores hold interchangeable points. Writes pass ``wait=True``: the call returns once the server has
+applied the write (written to its WAL), which is what "acknowledged" means to the ingest pipeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from qdrant_client import AsyncQdrantClient, models
+from qdrant_client.http.exceptions import ResponseHandlingException
+
+from ragmesh_kit.domain import ChunkWithVector, MetadataFilter, ScoredChunk
+from ragmesh_kit.errors import DependencyFailed, DependencyUnavailable, InvalidArgument, RagmeshError
+from services.retriever.adapters import qdrant_payload as qp
+
+
+class QdrantServerStore:
+    """Chunks of all tenants in one collection; every search is filtered to one tenant."""
+
+    def __init__(
+        self,
+        client: AsyncQdrantClient,
+        collection: str,
+        vector_size: int,
+        *,
+        hnsw_ef: int | None = None,
+        exact: bool = False,
+        upsert_batch: int = 256,
+    ) -> None:
+        # The client is injected so tests can pass qdrant-client's local mode; ``connect`` builds one.
+        self._client = client
+        self._collection = collection
+        self._vector_size = vector_size
+        self._search_params = models.SearchParams(hnsw_ef=hnsw_ef, exact=exact) if hnsw_ef or exact else None
+        self._upsert_batch = max(1, upsert_batch)
+        self._closed = False
+
+    @classmethod
+    async def connect(
+        cls,
+        url: str,
+        collection: str,
+        vector_size: int,
+        *,
+        api_key: str | None = None,
+        timeout: int | None = None,
+        **options: Any,
+    ) -> QdrantServerStore:
+        store = cls(AsyncQdrantClient(url=url, api_key=api_key, timeout=timeout), collection, vector_size, **options)
+        await store.ensure_collection()
+        return store
+
+    async def ensure_collection(self) -> None:
+        """Creates the collection and its payload indexes if missing (safe to run from every replica)."""
+        async with self._errors():
+            if not await self._client.collection_exists(self._collection):
+                try:
+                    await self._client.create_collection(
+                        self._collection,
+                        vectors_config=models.VectorParams(size=self._vector_size, distance=models.Distance.COSINE),
+                    )
+                except Exception:
+                    # Another replica may have created it between the check and the call.
+                    if not await self._client.collection_exists(self._collection):
+                        raise
+            info = await self._client.get_collection(self._collection)
+            vectors = info.config.params.vectors
+            if isinstance(vectors, models.VectorParams) and vectors.size != self._vector_size:
+                raise InvalidArgument(
+                    f"collection {self._collection!r} holds {vectors.size}-d vectors, not {self._vector_size}"
+                )
+            for field, kind in qp.PAYLOAD_INDEXES:
+                if field not in info.payload_schema:
+                    await self._client.create_payload_index(
+                        self._collection, field, field_schema=_index_schema(kind), wait=True
+                    )
+
+    async def search(
+        self,
+        tenant_id: str,
+        vector: Sequence[float],
+        top_k: int,
+        filters: Sequence[MetadataFilter],
+        score_threshold: float,
+    ) -> list[ScoredChunk]:
+        self._check_vector(vector)
+        query_filter = _filter(qp.search_conditions(tenant_id, filters))
+        if top_k <= 0:
+            return []
+        async with self._errors():
+            response = await self._client.query_points(
+                self._collection,
+                query=[float(x) for x in vector],
+                query_filter=query_filter,
+                limit=top_k,
+                score_threshold=qp.effective_threshold(score_threshold),
+                with_payload=True,
+                search_params=self._search_params,
+            )
+        return [ScoredChunk(chunk=qp.parse_payload(p.payload), score=p.score) for p in response.points]
+
+    async def upsert(self, tenant_id: str, records: Sequence[ChunkWithVector]) -> int:
+        for record in records:
+            self._check_vector(record.vector)
+        async with self._errors():
+            for start in range(0, len(records), self._upsert_batch):
+                points = [
+                    models.PointStruct(
+                        id=qp.point_id(tenant_id, r.chunk.chunk_id),
+                        vector=[float(x) for x in r.vector],
+                        payload=qp.build_payload(tenant_id, r.chunk),
+                    )
+                    for r in records[start : start + self._upsert_batch]
+                ]
+                await self._client.upsert(self._collection, points=points, wait=True)
+        return len(records)
+
+    async def delete_document(self, tenant_id: str, document_id: str, below_version: int) -> None:
+        selector = models.FilterSelector(filter=_filter(qp.delete_conditions(tenant_id, document_id, below_version)))
+        async with self._errors():
+            await self._client.delete(self._collection, points_selector=selector, wait=True)
+
+    async def count(self, tenant_id: str, document_id: str | None = None) -> int:
+        """Exact number of the tenant's points (of one document if given); for tests and operators."""
+        conds = [qp.tenant_condition(tenant_id)]
+        if document_id is not None:
+            conds.append(qp.Condition(key=qp.DOCUMENT_ID, kind="value", value=document_id))
+        async with self._errors():
+            result = await self._client.count(self._collection, count_filter=_filter(conds), exact=True)
+        return result.count
+
+    async def ready(self) -> bool:
+        if self._closed:
+            return False
+        try:
+            return await self._client.collection_exists(self._collection)
+        except Exception:  # noqa: BLE001 - any failure to answer means "not ready", never an error of the probe
+            return False
+
+    async def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            await self._client.close()
+
+    def _check_vector(self, vector: Sequence[float]) -> None:
+        if len(vector) != self._vector_size:
+            raise InvalidArgument(f"vector has {len(vector)} dimensions, the store holds {self._vector_size}")
+
+    @asynccontextmanager
+    async def _errors(self) -> AsyncIterator[None]:
+        """Maps client failures to the service's error kinds (unreachable vs. answered with an error)."""
+        if self._closed:
+            raise DependencyUnavailable("qdrant store is closed")
+        try:
+            yield
+        except RagmeshError:
+            raise
+        except (ResponseHandlingException, httpx.TransportError, ConnectionError) as exc:
+            raise DependencyUnavailable(f"qdrant: {exc}") from exc
+        except Exception as exc:
+            raise DependencyFailed(f"qdrant: {exc}") from exc
+
+
+def _index_schema(kind: qp.IndexKind) -> models.KeywordIndexParams | models.IntegerIndexParams:
+    if kind == "tenant_keyword":
+        return models.KeywordIndexParams(type=models.KeywordIndexType.KEYWORD, is_tenant=True)
+    if kind == "keyword":
+        return models.KeywordIndexParams(type=models.KeywordIndexType.KEYWORD)
+    return models.IntegerIndexParams(type=models.IntegerIndexType.INTEGER, lookup=True, range=True)
+
+
+def _filter(conditions: Sequence[qp.Condition]) -> models.Filter:
+    return models.Filter(must=[_condition(c) for c in conditions])
+
+
+def _condition(c: qp.Condition) -> models.FieldCondition:
+    if c.kind == "value":
+        assert c.value is not None
+        return models.FieldCondition(key=c.key, match=models.MatchValue(value=c.value))
+    if c.kind == "any":
+        return models.FieldCondition(key=c.key, match=models.MatchAny(any=list(c.values)))
+    assert c.rng is not None
+    return models.FieldCondition(key=c.key, range=models.Range(gt=c.rng.gt, gte=c.rng.gte, lt=c.rng.lt, lte=c.rng.lte))
