@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from opentelemetry import trace
-from opentelemetry.trace import Link, SpanKind, Status, StatusCode
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from ragmesh_kit.document_events import decode_event
 from ragmesh_kit.domain import DocumentCommand
@@ -75,13 +75,14 @@ class DocumentEventConsumer:
 
     async def _process(self, record: ConsumerRecord) -> bool:
         """True when the record is done with (indexed or dead-lettered); False when stopping."""
+        # A child of the producer's span: one trace per submitted document, from the gateway
+        # call to the last upsert. (No extra link to the same span: Jaeger folds a link to the
+        # parent into the parent reference and loses the parent-child edge.)
         parent = context_from_kafka_headers(record.headers)
-        parent_span = trace.get_current_span(parent).get_span_context()
-        links = [Link(parent_span)] if parent_span.is_valid else []
         delay = self._retry_initial
         while True:
             with self._tracer.start_as_current_span(
-                f"{record.topic} process", context=parent, kind=SpanKind.CONSUMER, links=links
+                f"{record.topic} process", context=parent, kind=SpanKind.CONSUMER
             ) as span:
                 span.set_attribute("messaging.system", "kafka")
                 span.set_attribute("messaging.operation.type", "process")
