@@ -27,34 +27,45 @@ class Chunker:
         self._tokens = tokens
         self._policy = policy
 
-    def _units(self, text: str) -> list[tuple[str, int]]:
-        """Sentences (or token windows of over-long sentences) with their token counts; a
-        paragraph break is kept as a unit boundary by ending the previous sentence."""
-        units: list[tuple[str, int]] = []
-        for paragraph in _PARAGRAPHS.split(text):
+    def _units(self, text: str) -> list[tuple[str, int, int]]:
+        """Sentences (or token windows of over-long sentences) with their token counts and the
+        number of the paragraph they belong to."""
+        units: list[tuple[str, int, int]] = []
+        for number, paragraph in enumerate(_PARAGRAPHS.split(text)):
             paragraph = " ".join(paragraph.split())
             if not paragraph:
                 continue
             for sentence in _SENTENCE_END.split(paragraph):
                 ids = self._tokens.encode(sentence)
                 if len(ids) <= self._policy.max_tokens:
-                    units.append((sentence, len(ids)))
+                    units.append((sentence, len(ids), number))
                     continue
                 step = self._policy.max_tokens
                 for start in range(0, len(ids), step):
                     piece = ids[start : start + step]
-                    units.append((self._tokens.decode(piece).strip(), len(piece)))
+                    units.append((self._tokens.decode(piece).strip(), len(piece), number))
         return [unit for unit in units if unit[0]]
+
+    @staticmethod
+    def _join(units: list[tuple[str, int, int]]) -> str:
+        """Sentences of one paragraph joined by a space, paragraphs by a blank line (so a heading
+        never runs into the sentence after it)."""
+        text = ""
+        for index, (part, _, paragraph) in enumerate(units):
+            if index:
+                text += "\n\n" if paragraph != units[index - 1][2] else " "
+            text += part
+        return text
 
     def split(self, text: str) -> list[str]:
         chunks: list[str] = []
-        current: list[tuple[str, int]] = []
+        current: list[tuple[str, int, int]] = []
         size = 0
         for unit in self._units(text):
             # +1 per unit approximates the joining space, so a chunk never exceeds the limit.
             if current and size + unit[1] + 1 > self._policy.max_tokens:
-                chunks.append(" ".join(part for part, _ in current))
-                overlap: list[tuple[str, int]] = []
+                chunks.append(self._join(current))
+                overlap: list[tuple[str, int, int]] = []
                 kept = 0
                 for part in reversed(current):
                     if kept + part[1] > self._policy.overlap_tokens:
@@ -65,5 +76,5 @@ class Chunker:
             current.append(unit)
             size += unit[1] + 1
         if current:
-            chunks.append(" ".join(part for part, _ in current))
+            chunks.append(self._join(current))
         return chunks

@@ -1,0 +1,70 @@
+"""`make demo`: submits a few documents of CPython's reference text (pydoc_data) through the
+gateway, waits until they are searchable, asks three questions and prints each answer with its
+citations and trace id."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import grpc
+from pydoc_data.topics import topics
+from ragmesh.gateway.v1 import gateway_pb2, gateway_pb2_grpc
+
+from ragmesh_devstack.settings import StackSettings
+
+DOCUMENTS = ["pass", "break", "continue", "global", "nonlocal", "del", "assert", "return", "lambda", "with"]
+QUESTIONS = [
+    ("What happens when a pass statement is executed?", "python-pass"),
+    ("What does the global statement declare?", "python-global"),
+    ("What does continue do in a loop?", "python-continue"),
+]
+
+
+def _read_env(settings: StackSettings) -> dict[str, str]:
+    path = settings.run_dir / "dev.env"
+    if not path.exists():
+        raise SystemExit("no .run/dev.env: start the stack with `make up` first")
+    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+
+
+def main() -> int:
+    settings = StackSettings()
+    env = _read_env(settings)
+    auth = [("x-api-key", env["RAGMESH_API_KEY"])]
+    with grpc.insecure_channel(env["GATEWAY_ADDR"]) as channel:
+        gateway = gateway_pb2_grpc.GatewayServiceStub(channel)
+        print(f"Submitting {len(DOCUMENTS)} documents (CPython's pydoc_data topics) through Kafka ...")
+        for topic in DOCUMENTS:
+            reply = gateway.SubmitDocument(
+                gateway_pb2.SubmitDocumentRequest(
+                    document_id=f"python-{topic}", title=f"The {topic} statement", text=topics[topic]
+                ),
+                metadata=auth,
+                timeout=15,
+            )
+            print(f"  accepted {reply.document_id} version {reply.version} trace {reply.trace_id}")
+        started = time.monotonic()
+        for question, document_id in QUESTIONS:
+            while True:
+                answer = gateway.Ask(gateway_pb2.AskRequest(question=question), metadata=auth, timeout=30)
+                if any(c.document_id == document_id for c in answer.citations):
+                    break
+                if time.monotonic() - started > 120:
+                    print(f"  {document_id} not searchable after 120 s; see .run/logs/indexer.log")
+                    return 1
+                time.sleep(0.5)
+        print(f"Searchable after {time.monotonic() - started:.1f} s.\n")
+        for question, _ in QUESTIONS:
+            answer = gateway.Ask(gateway_pb2.AskRequest(question=question), metadata=auth, timeout=30)
+            print(f"Q: {question}")
+            print(f"A: {answer.answer}")
+            for citation in answer.citations:
+                print(f"   [{citation.label}] {citation.document_id} ({citation.chunk_id}, score {citation.score:.3f})")
+            print(f"   trace id {answer.trace_id}: {env['JAEGER_QUERY_URL']}/api/traces/{answer.trace_id}")
+            print(f"   tokens: prompt {answer.usage.prompt_tokens}, completion {answer.usage.completion_tokens}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
