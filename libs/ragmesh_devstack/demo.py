@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import sys
 import time
+from pydoc_data.topics import topics
 
 import grpc
-from pydoc_data.topics import topics
-from ragmesh.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 
+from ragmesh.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from ragmesh_devstack.settings import StackSettings
 
 DOCUMENTS = ["pass", "break", "continue", "global", "nonlocal", "del", "assert", "return", "lambda", "with"]
