@@ -184,6 +184,7 @@ def python_service(settings: StackSettings, name: str, port: int, env: dict[str,
         "PYTHONPATH": pythonpath,
         "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{settings.otlp_grpc_port}",
         f"{name.upper()}_PORT": str(port),
+        f"{name.upper()}_METRICS_PORT": str(getattr(settings, f"{name}_metrics_port")),
         "PYTHONUNBUFFERED": "1",
     }
     return Component(

@@ -28,6 +28,11 @@ class StackSettings(BaseSettings):
     retriever_port: int = 50053
     generator_port: int = 50054
     indexer_port: int = 50055
+    gateway_metrics_port: int = 9451
+    embedder_metrics_port: int = 9452
+    retriever_metrics_port: int = 9453
+    generator_metrics_port: int = 9454
+    indexer_metrics_port: int = 9455
     start_timeout_seconds: float = 180.0
     # Triton's own OpenTelemetry spans (queue, compute) in the caller's trace.
     triton_tracing: bool = True

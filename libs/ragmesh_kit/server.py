@@ -16,6 +16,7 @@ from grpc_reflection.v1alpha import reflection
 from opentelemetry.sdk.trace import TracerProvider
 
 from ragmesh_kit.interceptors import ErrorMappingInterceptor
+from ragmesh_kit.metrics import MetricsInterceptor, ServiceMetrics
 from ragmesh_kit.settings import ServiceSettings
 from ragmesh_kit.telemetry import server_tracing_interceptor
 
@@ -40,6 +41,8 @@ class GrpcService:
     # Called in order after the server has drained (stop consumers, close channels).
     shutdown_hooks: Sequence[Callable[[], Awaitable[None]]] = ()
     max_concurrent_rpcs: int | None = None
+    # Prometheus registry of the service, served on settings.metrics_port (0: not served).
+    metrics: ServiceMetrics | None = None
 
 
 async def _check_all(checks: dict[str, ReadinessCheck]) -> list[str]:
@@ -72,8 +75,15 @@ async def _follow_readiness(service: GrpcService, servicer: health.aio.HealthSer
 
 async def serve(service: GrpcService) -> None:
     settings = service.settings
+    metrics = service.metrics or ServiceMetrics(settings.service_name)
+    if settings.metrics_port:
+        metrics.serve_http(settings.host, settings.metrics_port)
     server = grpc.aio.server(
-        interceptors=[server_tracing_interceptor(service.tracer_provider), ErrorMappingInterceptor()],
+        interceptors=[
+            server_tracing_interceptor(service.tracer_provider),
+            MetricsInterceptor(metrics),
+            ErrorMappingInterceptor(),
+        ],
         maximum_concurrent_rpcs=service.max_concurrent_rpcs,
         options=[("grpc.so_reuseport", 0)],
     )

@@ -14,6 +14,8 @@ class ServiceSettings(BaseSettings):
     service_name: str = "ragmesh"
     host: str = "127.0.0.1"
     port: int = 0
+    # Prometheus /metrics endpoint; 0 turns it off.
+    metrics_port: int = 0
     log_level: str = "INFO"
     # OTLP/gRPC endpoint of the trace store (Jaeger), shared by all services; empty disables export.
     otlp_endpoint: str = Field(

@@ -7,6 +7,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from ragmesh.embedder.v1 import embedder_pb2, embedder_pb2_grpc
 from ragmesh_kit.channels import open_channel
+from ragmesh_kit.metrics import ServiceMetrics
 from ragmesh_kit.runner import run_service
 from ragmesh_kit.server import GrpcService
 from ragmesh_kit.triton import TritonClient
@@ -17,6 +18,7 @@ from services.embedder.settings import EmbedderSettings
 
 
 async def build(settings: EmbedderSettings, provider: TracerProvider) -> GrpcService:
+    metrics = ServiceMetrics(settings.service_name)
     channel = open_channel(settings.triton_url, provider)
     model = TritonEmbeddingModel(
         TritonClient(channel, settings.triton_timeout_seconds),
@@ -32,6 +34,7 @@ async def build(settings: EmbedderSettings, provider: TracerProvider) -> GrpcSer
     return GrpcService(
         settings=settings,
         tracer_provider=provider,
+        metrics=metrics,
         service_names=[embedder_pb2.DESCRIPTOR.services_by_name["EmbedderService"].full_name],
         register=register,
         readiness={"triton": model.ready},

@@ -10,6 +10,7 @@ class EmbedderSettings(ServiceSettings):
 
     service_name: str = "embedder"
     port: int = 50052
+    metrics_port: int = 9452
     triton_url: str = "127.0.0.1:8001"
     triton_model: str = "minilm"
     triton_timeout_seconds: float = 10.0

@@ -9,6 +9,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from ragmesh.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from ragmesh_kit.channels import health_check, open_channel
+from ragmesh_kit.metrics import ServiceMetrics
 from ragmesh_kit.runner import run_service
 from ragmesh_kit.server import GrpcService
 from ragmesh_kit.service_clients import EmbedderClient, GeneratorClient, RetrieverClient
@@ -29,6 +30,7 @@ def load_key_entries(settings: GatewaySettings) -> dict[str, str]:
 
 
 async def build(settings: GatewaySettings, provider: TracerProvider) -> GrpcService:
+    metrics = ServiceMetrics(settings.service_name)
     embedder_channel = open_channel(settings.embedder_addr, provider)
     retriever_channel = open_channel(settings.retriever_addr, provider)
     generator_channel = open_channel(settings.generator_addr, provider)
@@ -61,6 +63,7 @@ async def build(settings: GatewaySettings, provider: TracerProvider) -> GrpcServ
     return GrpcService(
         settings=settings,
         tracer_provider=provider,
+        metrics=metrics,
         service_names=[gateway_pb2.DESCRIPTOR.services_by_name["GatewayService"].full_name],
         register=register,
         readiness={

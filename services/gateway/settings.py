@@ -10,6 +10,7 @@ class GatewaySettings(ServiceSettings):
 
     service_name: str = "gateway"
     port: int = 50051
+    metrics_port: int = 9451
     embedder_addr: str = "127.0.0.1:50052"
     retriever_addr: str = "127.0.0.1:50053"
     generator_addr: str = "127.0.0.1:50054"

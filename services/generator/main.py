@@ -7,6 +7,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from ragmesh.generator.v1 import generator_pb2, generator_pb2_grpc
 from ragmesh_kit.channels import open_channel
+from ragmesh_kit.metrics import ServiceMetrics
 from ragmesh_kit.runner import run_service
 from ragmesh_kit.server import GrpcService
 from ragmesh_kit.tokens import TokenCounter
@@ -18,6 +19,7 @@ from services.generator.settings import GeneratorSettings
 
 
 async def build(settings: GeneratorSettings, provider: TracerProvider) -> GrpcService:
+    metrics = ServiceMetrics(settings.service_name)
     channel = open_channel(settings.triton_url, provider)
     model = TritonTextGeneration(TritonClient(channel, settings.triton_timeout_seconds), settings.triton_model)
     limits = GenerationLimits(
@@ -36,6 +38,7 @@ async def build(settings: GeneratorSettings, provider: TracerProvider) -> GrpcSe
     return GrpcService(
         settings=settings,
         tracer_provider=provider,
+        metrics=metrics,
         service_names=[generator_pb2.DESCRIPTOR.services_by_name["GeneratorService"].full_name],
         register=register,
         readiness={"triton": model.ready},

@@ -10,6 +10,7 @@ class GeneratorSettings(ServiceSettings):
 
     service_name: str = "generator"
     port: int = 50054
+    metrics_port: int = 9454
     triton_url: str = "127.0.0.1:8001"
     # Any Triton model speaking the vLLM backend's tensors (text_input, stream,
     # sampling_parameters -> text_output): the extractive model here, vLLM/TensorRT-LLM on a GPU.

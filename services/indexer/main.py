@@ -7,6 +7,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from opentelemetry.sdk.trace import TracerProvider
 
 from ragmesh_kit.channels import health_check, open_channel
+from ragmesh_kit.metrics import ServiceMetrics
 from ragmesh_kit.runner import run_service
 from ragmesh_kit.server import GrpcService
 from ragmesh_kit.service_clients import EmbedderClient, RetrieverClient
@@ -18,6 +19,7 @@ from services.indexer.settings import IndexerSettings
 
 
 async def build(settings: IndexerSettings, provider: TracerProvider) -> GrpcService:
+    metrics = ServiceMetrics(settings.service_name)
     embedder_channel = open_channel(settings.embedder_addr, provider)
     retriever_channel = open_channel(settings.retriever_addr, provider)
     index_document = IndexDocument(
@@ -57,6 +59,7 @@ async def build(settings: IndexerSettings, provider: TracerProvider) -> GrpcServ
     return GrpcService(
         settings=settings,
         tracer_provider=provider,
+        metrics=metrics,
         service_names=[],
         register=register,
         readiness={

@@ -11,6 +11,7 @@ class IndexerSettings(ServiceSettings):
     service_name: str = "indexer"
     # gRPC here serves only health (and reflection) for probes and `make up`.
     port: int = 50055
+    metrics_port: int = 9455
     kafka_bootstrap: str = "127.0.0.1:9092"
     documents_topic: str = "ragmesh.documents.v1"
     dead_letter_topic: str = "ragmesh.documents.dlq.v1"

@@ -9,6 +9,7 @@ import grpc
 from opentelemetry.sdk.trace import TracerProvider
 
 from ragmesh.retriever.v1 import retriever_pb2, retriever_pb2_grpc
+from ragmesh_kit.metrics import ServiceMetrics
 from ragmesh_kit.runner import run_service
 from ragmesh_kit.server import GrpcService
 from services.retriever.adapters.qdrant_edge_store import QdrantEdgeStore
@@ -34,10 +35,9 @@ async def open_store(settings: RetrieverSettings) -> ChunkStore:
 
 
 async def build(settings: RetrieverSettings, provider: TracerProvider) -> GrpcService:
+    metrics = ServiceMetrics(settings.service_name)
     store = await open_store(settings)
-    servicer = RetrieverServicer(
-        ChunkIndex(store, settings.dimension, settings.max_top_k, settings.max_upsert_records)
-    )
+    servicer = RetrieverServicer(ChunkIndex(store, settings.dimension, settings.max_top_k, settings.max_upsert_records))
 
     def register(server: grpc.aio.Server) -> None:
         retriever_pb2_grpc.add_RetrieverServiceServicer_to_server(servicer, server)
@@ -45,6 +45,7 @@ async def build(settings: RetrieverSettings, provider: TracerProvider) -> GrpcSe
     return GrpcService(
         settings=settings,
         tracer_provider=provider,
+        metrics=metrics,
         service_names=[retriever_pb2.DESCRIPTOR.services_by_name["RetrieverService"].full_name],
         register=register,
         readiness={"qdrant": store.ready},

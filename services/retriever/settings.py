@@ -10,6 +10,7 @@ class RetrieverSettings(ServiceSettings):
 
     service_name: str = "retriever"
     port: int = 50053
+    metrics_port: int = 9453
     # Embedded Qdrant engine (qdrant-edge) keeps its shard here, unless qdrant_url is set.
     data_dir: str = ".run/data/qdrant"
     # A Qdrant server or cluster (e.g. http://qdrant:6333); switches the store to qdrant-client.

@@ -4,6 +4,7 @@ directory, so it never collides with a developer's running stack."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,21 +19,13 @@ from ragmesh_devstack.jaeger import JaegerQuery
 from ragmesh_devstack.settings import StackSettings
 
 ROOT = Path(__file__).resolve().parents[2]
+# Every port of the test instance is the default shifted by RAGMESH_TEST_PORT_SHIFT (10000), so
+# several test stacks (and a developer's own) can run side by side.
+PORT_SHIFT = int(os.environ.get("RAGMESH_TEST_PORT_SHIFT", "10000"))
 TEST_PORTS = {
-    "kafka_port": 19092,
-    "kafka_controller_port": 19093,
-    "otlp_grpc_port": 14317,
-    "otlp_http_port": 14318,
-    "jaeger_query_port": 26686,
-    "jaeger_health_port": 23133,
-    "triton_http_port": 28000,
-    "triton_grpc_port": 28001,
-    "triton_metrics_port": 28002,
-    "gateway_port": 60051,
-    "embedder_port": 60052,
-    "retriever_port": 60053,
-    "generator_port": 60054,
-    "indexer_port": 60055,
+    name: default.default + PORT_SHIFT
+    for name, default in StackSettings.model_fields.items()
+    if name.endswith("_port") and isinstance(default.default, int)
 }
 
 
@@ -61,7 +54,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def running_stack() -> Iterator[RunningStack]:
-    settings = StackSettings(root=ROOT, instance="test", **TEST_PORTS)  # type: ignore[arg-type]
+    settings = StackSettings(root=ROOT, instance=f"test-{PORT_SHIFT}", **TEST_PORTS)  # type: ignore[arg-type]
     stack.down(settings)  # leftovers of an interrupted session
     shutil.rmtree(settings.run_dir / "data", ignore_errors=True)
     try:

@@ -1,9 +1,36 @@
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class DocumentState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DOCUMENT_STATE_UNSPECIFIED: _ClassVar[DocumentState]
+    DOCUMENT_STATE_ACCEPTED: _ClassVar[DocumentState]
+    DOCUMENT_STATE_INDEXED: _ClassVar[DocumentState]
+    DOCUMENT_STATE_FAILED: _ClassVar[DocumentState]
+    DOCUMENT_STATE_DELETED: _ClassVar[DocumentState]
+
+class CacheStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CACHE_STATUS_UNSPECIFIED: _ClassVar[CacheStatus]
+    CACHE_STATUS_MISS: _ClassVar[CacheStatus]
+    CACHE_STATUS_EXACT_HIT: _ClassVar[CacheStatus]
+    CACHE_STATUS_SEMANTIC_HIT: _ClassVar[CacheStatus]
+    CACHE_STATUS_BYPASSED: _ClassVar[CacheStatus]
+DOCUMENT_STATE_UNSPECIFIED: DocumentState
+DOCUMENT_STATE_ACCEPTED: DocumentState
+DOCUMENT_STATE_INDEXED: DocumentState
+DOCUMENT_STATE_FAILED: DocumentState
+DOCUMENT_STATE_DELETED: DocumentState
+CACHE_STATUS_UNSPECIFIED: CacheStatus
+CACHE_STATUS_MISS: CacheStatus
+CACHE_STATUS_EXACT_HIT: CacheStatus
+CACHE_STATUS_SEMANTIC_HIT: CacheStatus
+CACHE_STATUS_BYPASSED: CacheStatus
 
 class MetadataValue(_message.Message):
     __slots__ = ("string_value", "int_value", "double_value", "bool_value")
@@ -105,3 +132,25 @@ class TokenUsage(_message.Message):
     completion_tokens: int
     total_tokens: int
     def __init__(self, prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., total_tokens: _Optional[int] = ...) -> None: ...
+
+class DocumentStatus(_message.Message):
+    __slots__ = ("document_id", "state", "version", "chunk_count", "reason")
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_COUNT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    document_id: str
+    state: DocumentState
+    version: int
+    chunk_count: int
+    reason: str
+    def __init__(self, document_id: _Optional[str] = ..., state: _Optional[_Union[DocumentState, str]] = ..., version: _Optional[int] = ..., chunk_count: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class QuotaRemaining(_message.Message):
+    __slots__ = ("tokens_this_minute", "tokens_today")
+    TOKENS_THIS_MINUTE_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_TODAY_FIELD_NUMBER: _ClassVar[int]
+    tokens_this_minute: int
+    tokens_today: int
+    def __init__(self, tokens_this_minute: _Optional[int] = ..., tokens_today: _Optional[int] = ...) -> None: ...

@@ -7,40 +7,52 @@ from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Map
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class AskRequest(_message.Message):
-    __slots__ = ("question", "top_k", "filters", "max_context_tokens")
+    __slots__ = ("question", "top_k", "filters", "max_context_tokens", "min_score", "bypass_cache")
     QUESTION_FIELD_NUMBER: _ClassVar[int]
     TOP_K_FIELD_NUMBER: _ClassVar[int]
     FILTERS_FIELD_NUMBER: _ClassVar[int]
     MAX_CONTEXT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    MIN_SCORE_FIELD_NUMBER: _ClassVar[int]
+    BYPASS_CACHE_FIELD_NUMBER: _ClassVar[int]
     question: str
     top_k: int
     filters: _containers.RepeatedCompositeFieldContainer[_types_pb2.MetadataFilter]
     max_context_tokens: int
-    def __init__(self, question: _Optional[str] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Iterable[_Union[_types_pb2.MetadataFilter, _Mapping]]] = ..., max_context_tokens: _Optional[int] = ...) -> None: ...
+    min_score: float
+    bypass_cache: bool
+    def __init__(self, question: _Optional[str] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Iterable[_Union[_types_pb2.MetadataFilter, _Mapping]]] = ..., max_context_tokens: _Optional[int] = ..., min_score: _Optional[float] = ..., bypass_cache: bool = ...) -> None: ...
 
 class AskResponse(_message.Message):
-    __slots__ = ("answer", "citations", "usage", "trace_id")
+    __slots__ = ("answer", "citations", "usage", "trace_id", "cache", "quota")
     ANSWER_FIELD_NUMBER: _ClassVar[int]
     CITATIONS_FIELD_NUMBER: _ClassVar[int]
     USAGE_FIELD_NUMBER: _ClassVar[int]
     TRACE_ID_FIELD_NUMBER: _ClassVar[int]
+    CACHE_FIELD_NUMBER: _ClassVar[int]
+    QUOTA_FIELD_NUMBER: _ClassVar[int]
     answer: str
     citations: _containers.RepeatedCompositeFieldContainer[_types_pb2.Citation]
     usage: _types_pb2.TokenUsage
     trace_id: str
-    def __init__(self, answer: _Optional[str] = ..., citations: _Optional[_Iterable[_Union[_types_pb2.Citation, _Mapping]]] = ..., usage: _Optional[_Union[_types_pb2.TokenUsage, _Mapping]] = ..., trace_id: _Optional[str] = ...) -> None: ...
+    cache: _types_pb2.CacheStatus
+    quota: _types_pb2.QuotaRemaining
+    def __init__(self, answer: _Optional[str] = ..., citations: _Optional[_Iterable[_Union[_types_pb2.Citation, _Mapping]]] = ..., usage: _Optional[_Union[_types_pb2.TokenUsage, _Mapping]] = ..., trace_id: _Optional[str] = ..., cache: _Optional[_Union[_types_pb2.CacheStatus, str]] = ..., quota: _Optional[_Union[_types_pb2.QuotaRemaining, _Mapping]] = ...) -> None: ...
 
 class AskStreamRequest(_message.Message):
-    __slots__ = ("question", "top_k", "filters", "max_context_tokens")
+    __slots__ = ("question", "top_k", "filters", "max_context_tokens", "min_score", "bypass_cache")
     QUESTION_FIELD_NUMBER: _ClassVar[int]
     TOP_K_FIELD_NUMBER: _ClassVar[int]
     FILTERS_FIELD_NUMBER: _ClassVar[int]
     MAX_CONTEXT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    MIN_SCORE_FIELD_NUMBER: _ClassVar[int]
+    BYPASS_CACHE_FIELD_NUMBER: _ClassVar[int]
     question: str
     top_k: int
     filters: _containers.RepeatedCompositeFieldContainer[_types_pb2.MetadataFilter]
     max_context_tokens: int
-    def __init__(self, question: _Optional[str] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Iterable[_Union[_types_pb2.MetadataFilter, _Mapping]]] = ..., max_context_tokens: _Optional[int] = ...) -> None: ...
+    min_score: float
+    bypass_cache: bool
+    def __init__(self, question: _Optional[str] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Iterable[_Union[_types_pb2.MetadataFilter, _Mapping]]] = ..., max_context_tokens: _Optional[int] = ..., min_score: _Optional[float] = ..., bypass_cache: bool = ...) -> None: ...
 
 class AskStreamResponse(_message.Message):
     __slots__ = ("piece", "complete")
@@ -57,16 +69,20 @@ class AnswerPiece(_message.Message):
     def __init__(self, text: _Optional[str] = ...) -> None: ...
 
 class AnswerComplete(_message.Message):
-    __slots__ = ("answer", "citations", "usage", "trace_id")
+    __slots__ = ("answer", "citations", "usage", "trace_id", "cache", "quota")
     ANSWER_FIELD_NUMBER: _ClassVar[int]
     CITATIONS_FIELD_NUMBER: _ClassVar[int]
     USAGE_FIELD_NUMBER: _ClassVar[int]
     TRACE_ID_FIELD_NUMBER: _ClassVar[int]
+    CACHE_FIELD_NUMBER: _ClassVar[int]
+    QUOTA_FIELD_NUMBER: _ClassVar[int]
     answer: str
     citations: _containers.RepeatedCompositeFieldContainer[_types_pb2.Citation]
     usage: _types_pb2.TokenUsage
     trace_id: str
-    def __init__(self, answer: _Optional[str] = ..., citations: _Optional[_Iterable[_Union[_types_pb2.Citation, _Mapping]]] = ..., usage: _Optional[_Union[_types_pb2.TokenUsage, _Mapping]] = ..., trace_id: _Optional[str] = ...) -> None: ...
+    cache: _types_pb2.CacheStatus
+    quota: _types_pb2.QuotaRemaining
+    def __init__(self, answer: _Optional[str] = ..., citations: _Optional[_Iterable[_Union[_types_pb2.Citation, _Mapping]]] = ..., usage: _Optional[_Union[_types_pb2.TokenUsage, _Mapping]] = ..., trace_id: _Optional[str] = ..., cache: _Optional[_Union[_types_pb2.CacheStatus, str]] = ..., quota: _Optional[_Union[_types_pb2.QuotaRemaining, _Mapping]] = ...) -> None: ...
 
 class SubmitDocumentRequest(_message.Message):
     __slots__ = ("document_id", "text", "title", "metadata", "version")
@@ -114,3 +130,17 @@ class DeleteDocumentResponse(_message.Message):
     version: int
     trace_id: str
     def __init__(self, document_id: _Optional[str] = ..., version: _Optional[int] = ..., trace_id: _Optional[str] = ...) -> None: ...
+
+class GetDocumentStatusRequest(_message.Message):
+    __slots__ = ("document_id",)
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    document_id: str
+    def __init__(self, document_id: _Optional[str] = ...) -> None: ...
+
+class GetDocumentStatusResponse(_message.Message):
+    __slots__ = ("status", "trace_id")
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    TRACE_ID_FIELD_NUMBER: _ClassVar[int]
+    status: _types_pb2.DocumentStatus
+    trace_id: str
+    def __init__(self, status: _Optional[_Union[_types_pb2.DocumentStatus, _Mapping]] = ..., trace_id: _Optional[str] = ...) -> None: ...

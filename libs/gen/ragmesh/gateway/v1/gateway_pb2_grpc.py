@@ -56,6 +56,11 @@ class GatewayServiceStub(object):
                 request_serializer=ragmesh_dot_gateway_dot_v1_dot_gateway__pb2.DeleteDocumentRequest.SerializeToString,
                 response_deserializer=ragmesh_dot_gateway_dot_v1_dot_gateway__pb2.DeleteDocumentResponse.FromString,
                 _registered_method=True)
+        self.GetDocumentStatus = channel.unary_unary(
+                '/ragmesh.gateway.v1.GatewayService/GetDocumentStatus',
+                request_serializer=ragmesh_dot_gateway_dot_v1_dot_gateway__pb2.GetDocumentStatusRequest.SerializeToString,
+                response_deserializer=ragmesh_dot_gateway_dot_v1_dot_gateway__pb2.GetDocumentStatusResponse.FromString,
+                _registered_method=True)
 
 
 class GatewayServiceServicer(object):
@@ -91,6 +96,13 @@ class GatewayServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetDocumentStatus(self, request, context):
+        """Tells whether a document is accepted, indexed (chunk count, version), deleted or failed (reason).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GatewayServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -113,6 +125,11 @@ def add_GatewayServiceServicer_to_server(servicer, server):
                     servicer.DeleteDocument,
                     request_deserializer=ragmesh_dot_gateway_dot_v1_dot_gateway__pb2.DeleteDocumentRequest.FromString,
                     response_serializer=ragmesh_dot_gateway_dot_v1_dot_gateway__pb2.DeleteDocumentResponse.SerializeToString,
+            ),
+            'GetDocumentStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDocumentStatus,
+                    request_deserializer=ragmesh_dot_gateway_dot_v1_dot_gateway__pb2.GetDocumentStatusRequest.FromString,
+                    response_serializer=ragmesh_dot_gateway_dot_v1_dot_gateway__pb2.GetDocumentStatusResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -225,6 +242,33 @@ class GatewayService(object):
             '/ragmesh.gateway.v1.GatewayService/DeleteDocument',
             ragmesh_dot_gateway_dot_v1_dot_gateway__pb2.DeleteDocumentRequest.SerializeToString,
             ragmesh_dot_gateway_dot_v1_dot_gateway__pb2.DeleteDocumentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDocumentStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ragmesh.gateway.v1.GatewayService/GetDocumentStatus',
+            ragmesh_dot_gateway_dot_v1_dot_gateway__pb2.GetDocumentStatusRequest.SerializeToString,
+            ragmesh_dot_gateway_dot_v1_dot_gateway__pb2.GetDocumentStatusResponse.FromString,
             options,
             channel_credentials,
             insecure,

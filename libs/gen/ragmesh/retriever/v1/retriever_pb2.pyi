@@ -7,18 +7,20 @@ from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Map
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class SearchRequest(_message.Message):
-    __slots__ = ("tenant_id", "vector", "top_k", "filters", "score_threshold")
+    __slots__ = ("tenant_id", "vector", "top_k", "filters", "score_threshold", "max_chunks_per_document")
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     VECTOR_FIELD_NUMBER: _ClassVar[int]
     TOP_K_FIELD_NUMBER: _ClassVar[int]
     FILTERS_FIELD_NUMBER: _ClassVar[int]
     SCORE_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    MAX_CHUNKS_PER_DOCUMENT_FIELD_NUMBER: _ClassVar[int]
     tenant_id: str
     vector: _containers.RepeatedScalarFieldContainer[float]
     top_k: int
     filters: _containers.RepeatedCompositeFieldContainer[_types_pb2.MetadataFilter]
     score_threshold: float
-    def __init__(self, tenant_id: _Optional[str] = ..., vector: _Optional[_Iterable[float]] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Iterable[_Union[_types_pb2.MetadataFilter, _Mapping]]] = ..., score_threshold: _Optional[float] = ...) -> None: ...
+    max_chunks_per_document: int
+    def __init__(self, tenant_id: _Optional[str] = ..., vector: _Optional[_Iterable[float]] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Iterable[_Union[_types_pb2.MetadataFilter, _Mapping]]] = ..., score_threshold: _Optional[float] = ..., max_chunks_per_document: _Optional[int] = ...) -> None: ...
 
 class SearchResponse(_message.Message):
     __slots__ = ("chunks", "trace_id")
@@ -67,3 +69,51 @@ class DeleteDocumentResponse(_message.Message):
     TRACE_ID_FIELD_NUMBER: _ClassVar[int]
     trace_id: str
     def __init__(self, trace_id: _Optional[str] = ...) -> None: ...
+
+class GetDocumentStateRequest(_message.Message):
+    __slots__ = ("tenant_id", "document_id")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    document_id: str
+    def __init__(self, tenant_id: _Optional[str] = ..., document_id: _Optional[str] = ...) -> None: ...
+
+class GetDocumentStateResponse(_message.Message):
+    __slots__ = ("status", "trace_id")
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    TRACE_ID_FIELD_NUMBER: _ClassVar[int]
+    status: _types_pb2.DocumentStatus
+    trace_id: str
+    def __init__(self, status: _Optional[_Union[_types_pb2.DocumentStatus, _Mapping]] = ..., trace_id: _Optional[str] = ...) -> None: ...
+
+class RecordDocumentStateRequest(_message.Message):
+    __slots__ = ("tenant_id", "status")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    status: _types_pb2.DocumentStatus
+    def __init__(self, tenant_id: _Optional[str] = ..., status: _Optional[_Union[_types_pb2.DocumentStatus, _Mapping]] = ...) -> None: ...
+
+class RecordDocumentStateResponse(_message.Message):
+    __slots__ = ("status", "trace_id")
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    TRACE_ID_FIELD_NUMBER: _ClassVar[int]
+    status: _types_pb2.DocumentStatus
+    trace_id: str
+    def __init__(self, status: _Optional[_Union[_types_pb2.DocumentStatus, _Mapping]] = ..., trace_id: _Optional[str] = ...) -> None: ...
+
+class CountChunksRequest(_message.Message):
+    __slots__ = ("tenant_id", "document_id")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    document_id: str
+    def __init__(self, tenant_id: _Optional[str] = ..., document_id: _Optional[str] = ...) -> None: ...
+
+class CountChunksResponse(_message.Message):
+    __slots__ = ("count", "trace_id")
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    TRACE_ID_FIELD_NUMBER: _ClassVar[int]
+    count: int
+    trace_id: str
+    def __init__(self, count: _Optional[int] = ..., trace_id: _Optional[str] = ...) -> None: ...

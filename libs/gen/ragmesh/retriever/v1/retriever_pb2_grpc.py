@@ -50,6 +50,21 @@ class RetrieverServiceStub(object):
                 request_serializer=ragmesh_dot_retriever_dot_v1_dot_retriever__pb2.DeleteDocumentRequest.SerializeToString,
                 response_deserializer=ragmesh_dot_retriever_dot_v1_dot_retriever__pb2.DeleteDocumentResponse.FromString,
                 _registered_method=True)
+        self.GetDocumentState = channel.unary_unary(
+                '/ragmesh.retriever.v1.RetrieverService/GetDocumentState',
+                request_serializer=ragmesh_dot_retriever_dot_v1_dot_retriever__pb2.GetDocumentStateRequest.SerializeToString,
+                response_deserializer=ragmesh_dot_retriever_dot_v1_dot_retriever__pb2.GetDocumentStateResponse.FromString,
+                _registered_method=True)
+        self.RecordDocumentState = channel.unary_unary(
+                '/ragmesh.retriever.v1.RetrieverService/RecordDocumentState',
+                request_serializer=ragmesh_dot_retriever_dot_v1_dot_retriever__pb2.RecordDocumentStateRequest.SerializeToString,
+                response_deserializer=ragmesh_dot_retriever_dot_v1_dot_retriever__pb2.RecordDocumentStateResponse.FromString,
+                _registered_method=True)
+        self.CountChunks = channel.unary_unary(
+                '/ragmesh.retriever.v1.RetrieverService/CountChunks',
+                request_serializer=ragmesh_dot_retriever_dot_v1_dot_retriever__pb2.CountChunksRequest.SerializeToString,
+                response_deserializer=ragmesh_dot_retriever_dot_v1_dot_retriever__pb2.CountChunksResponse.FromString,
+                _registered_method=True)
 
 
 class RetrieverServiceServicer(object):
@@ -74,6 +89,27 @@ class RetrieverServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetDocumentState(self, request, context):
+        """The recorded state of one document (version, chunk count, failure reason).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordDocumentState(self, request, context):
+        """Records a document's state unless a newer version is already recorded (returns what is kept).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CountChunks(self, request, context):
+        """Counts a tenant's chunks, optionally of one document (operations and tests).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RetrieverServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -91,6 +127,21 @@ def add_RetrieverServiceServicer_to_server(servicer, server):
                     servicer.DeleteDocument,
                     request_deserializer=ragmesh_dot_retriever_dot_v1_dot_retriever__pb2.DeleteDocumentRequest.FromString,
                     response_serializer=ragmesh_dot_retriever_dot_v1_dot_retriever__pb2.DeleteDocumentResponse.SerializeToString,
+            ),
+            'GetDocumentState': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDocumentState,
+                    request_deserializer=ragmesh_dot_retriever_dot_v1_dot_retriever__pb2.GetDocumentStateRequest.FromString,
+                    response_serializer=ragmesh_dot_retriever_dot_v1_dot_retriever__pb2.GetDocumentStateResponse.SerializeToString,
+            ),
+            'RecordDocumentState': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordDocumentState,
+                    request_deserializer=ragmesh_dot_retriever_dot_v1_dot_retriever__pb2.RecordDocumentStateRequest.FromString,
+                    response_serializer=ragmesh_dot_retriever_dot_v1_dot_retriever__pb2.RecordDocumentStateResponse.SerializeToString,
+            ),
+            'CountChunks': grpc.unary_unary_rpc_method_handler(
+                    servicer.CountChunks,
+                    request_deserializer=ragmesh_dot_retriever_dot_v1_dot_retriever__pb2.CountChunksRequest.FromString,
+                    response_serializer=ragmesh_dot_retriever_dot_v1_dot_retriever__pb2.CountChunksResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -175,6 +226,87 @@ class RetrieverService(object):
             '/ragmesh.retriever.v1.RetrieverService/DeleteDocument',
             ragmesh_dot_retriever_dot_v1_dot_retriever__pb2.DeleteDocumentRequest.SerializeToString,
             ragmesh_dot_retriever_dot_v1_dot_retriever__pb2.DeleteDocumentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDocumentState(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ragmesh.retriever.v1.RetrieverService/GetDocumentState',
+            ragmesh_dot_retriever_dot_v1_dot_retriever__pb2.GetDocumentStateRequest.SerializeToString,
+            ragmesh_dot_retriever_dot_v1_dot_retriever__pb2.GetDocumentStateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordDocumentState(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ragmesh.retriever.v1.RetrieverService/RecordDocumentState',
+            ragmesh_dot_retriever_dot_v1_dot_retriever__pb2.RecordDocumentStateRequest.SerializeToString,
+            ragmesh_dot_retriever_dot_v1_dot_retriever__pb2.RecordDocumentStateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CountChunks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ragmesh.retriever.v1.RetrieverService/CountChunks',
+            ragmesh_dot_retriever_dot_v1_dot_retriever__pb2.CountChunksRequest.SerializeToString,
+            ragmesh_dot_retriever_dot_v1_dot_retriever__pb2.CountChunksResponse.FromString,
             options,
             channel_credentials,
             insecure,
