@@ -101,3 +101,19 @@ class GeneratedAnswer:
     answer: str
     citations: list[Citation]
     usage: TokenUsage
+
+
+# Document states, as in ragmesh.common.v1.DocumentState.
+ACCEPTED = "accepted"
+INDEXED = "indexed"
+FAILED = "failed"
+DELETED = "deleted"
+
+
+@dataclass(frozen=True)
+class DocumentStatus:
+    document_id: str
+    state: str  # ACCEPTED, INDEXED, FAILED or DELETED
+    version: int
+    chunk_count: int = 0
+    reason: str = ""

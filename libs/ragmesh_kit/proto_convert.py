@@ -6,8 +6,13 @@ from collections.abc import Iterable, Mapping
 
 from ragmesh.common.v1 import types_pb2
 from ragmesh_kit.domain import (
+    ACCEPTED,
+    DELETED,
+    FAILED,
+    INDEXED,
     Chunk,
     Citation,
+    DocumentStatus,
     MetadataFilter,
     MetadataScalar,
     Range,
@@ -150,3 +155,35 @@ def usage_to_proto(usage: TokenUsage) -> types_pb2.TokenUsage:
 
 def usage_from_proto(message: types_pb2.TokenUsage) -> TokenUsage:
     return TokenUsage(prompt_tokens=message.prompt_tokens, completion_tokens=message.completion_tokens)
+
+
+_STATE_TO_PROTO = {
+    ACCEPTED: types_pb2.DOCUMENT_STATE_ACCEPTED,
+    INDEXED: types_pb2.DOCUMENT_STATE_INDEXED,
+    FAILED: types_pb2.DOCUMENT_STATE_FAILED,
+    DELETED: types_pb2.DOCUMENT_STATE_DELETED,
+}
+_STATE_FROM_PROTO = {value: key for key, value in _STATE_TO_PROTO.items()}
+
+
+def document_status_to_proto(status: DocumentStatus) -> types_pb2.DocumentStatus:
+    return types_pb2.DocumentStatus(
+        document_id=status.document_id,
+        state=_STATE_TO_PROTO[status.state],
+        version=status.version,
+        chunk_count=status.chunk_count,
+        reason=status.reason,
+    )
+
+
+def document_status_from_proto(message: types_pb2.DocumentStatus) -> DocumentStatus:
+    state = _STATE_FROM_PROTO.get(message.state)
+    if state is None:
+        raise InvalidArgument(f"document state {message.state} is not one of ACCEPTED, INDEXED, FAILED, DELETED")
+    return DocumentStatus(
+        document_id=message.document_id,
+        state=state,
+        version=message.version,
+        chunk_count=message.chunk_count,
+        reason=message.reason,
+    )

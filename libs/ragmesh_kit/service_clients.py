@@ -10,11 +10,20 @@ import grpc
 from ragmesh.embedder.v1 import embedder_pb2, embedder_pb2_grpc
 from ragmesh.generator.v1 import generator_pb2, generator_pb2_grpc
 from ragmesh.retriever.v1 import retriever_pb2, retriever_pb2_grpc
-from ragmesh_kit.domain import ChunkWithVector, GeneratedAnswer, GeneratedPiece, MetadataFilter, ScoredChunk
+from ragmesh_kit.domain import (
+    ChunkWithVector,
+    DocumentStatus,
+    GeneratedAnswer,
+    GeneratedPiece,
+    MetadataFilter,
+    ScoredChunk,
+)
 from ragmesh_kit.errors import from_rpc_error
 from ragmesh_kit.proto_convert import (
     chunk_to_proto,
     citation_from_proto,
+    document_status_from_proto,
+    document_status_to_proto,
     filters_to_proto,
     scored_chunk_from_proto,
     scored_chunk_to_proto,
@@ -41,10 +50,21 @@ class RetrieverClient:
         self._timeout = timeout_seconds
 
     async def search(
-        self, tenant_id: str, vector: Sequence[float], top_k: int, filters: Sequence[MetadataFilter]
+        self,
+        tenant_id: str,
+        vector: Sequence[float],
+        top_k: int,
+        filters: Sequence[MetadataFilter],
+        score_threshold: float = 0.0,
+        max_chunks_per_document: int = 0,
     ) -> list[ScoredChunk]:
         request = retriever_pb2.SearchRequest(
-            tenant_id=tenant_id, vector=vector, top_k=top_k, filters=filters_to_proto(filters)
+            tenant_id=tenant_id,
+            vector=vector,
+            top_k=top_k,
+            filters=filters_to_proto(filters),
+            score_threshold=score_threshold,
+            max_chunks_per_document=max_chunks_per_document,
         )
         try:
             reply = await self._stub.Search(request, timeout=self._timeout)
@@ -74,6 +94,31 @@ class RetrieverClient:
             await self._stub.DeleteDocument(request, timeout=self._timeout)
         except grpc.aio.AioRpcError as error:
             raise from_rpc_error("retriever", error) from error
+
+    async def get_document_state(self, tenant_id: str, document_id: str) -> DocumentStatus | None:
+        request = retriever_pb2.GetDocumentStateRequest(tenant_id=tenant_id, document_id=document_id)
+        try:
+            reply = await self._stub.GetDocumentState(request, timeout=self._timeout)
+        except grpc.aio.AioRpcError as error:
+            raise from_rpc_error("retriever", error) from error
+        return document_status_from_proto(reply.status) if reply.HasField("status") else None
+
+    async def record_document_state(self, tenant_id: str, status: DocumentStatus) -> DocumentStatus:
+        """Records the state unless a newer version is recorded; returns the state kept."""
+        request = retriever_pb2.RecordDocumentStateRequest(tenant_id=tenant_id, status=document_status_to_proto(status))
+        try:
+            reply = await self._stub.RecordDocumentState(request, timeout=self._timeout)
+        except grpc.aio.AioRpcError as error:
+            raise from_rpc_error("retriever", error) from error
+        return document_status_from_proto(reply.status)
+
+    async def count_chunks(self, tenant_id: str, document_id: str = "") -> int:
+        request = retriever_pb2.CountChunksRequest(tenant_id=tenant_id, document_id=document_id)
+        try:
+            reply = await self._stub.CountChunks(request, timeout=self._timeout)
+        except grpc.aio.AioRpcError as error:
+            raise from_rpc_error("retriever", error) from error
+        return int(reply.count)
 
 
 class GeneratorClient:
