@@ -200,7 +200,15 @@ def services(settings: StackSettings) -> list[Component]:
     kafka_addr = f"127.0.0.1:{s.kafka_port}"
     return [
         python_service(s, "retriever", s.retriever_port, {"RETRIEVER_DATA_DIR": str(s.run_dir / "data" / "qdrant")}),
-        python_service(s, "embedder", s.embedder_port, {"EMBEDDER_TRITON_URL": triton_url}),
+        python_service(
+            s,
+            "embedder",
+            s.embedder_port,
+            {
+                "EMBEDDER_TRITON_URL": triton_url,
+                "EMBEDDER_TRITON_METRICS_URL": f"http://127.0.0.1:{s.triton_metrics_port}/metrics",
+            },
+        ),
         python_service(s, "generator", s.generator_port, {"GENERATOR_TRITON_URL": triton_url}),
         python_service(
             s,

@@ -99,3 +99,14 @@ class JaegerQuery:
             time.sleep(0.5)
         seen = sorted(f"{s.service}:{s.operation}" for s in last.spans) if last else []
         raise TimeoutError(f"trace {trace_id} incomplete after {timeout_seconds}s; spans seen: {seen}")
+
+    def last_trace_id(self, service: str, lookback: str = "2h") -> str | None:
+        """The id of the most recent trace that has a root span in ``service``."""
+        url = f"{self._base}/api/traces?service={service}&limit=50&lookback={lookback}"
+        with urllib.request.urlopen(url, timeout=5) as reply:  # noqa: S310
+            body = json.load(reply)
+        traces = [_parse(item) for item in body.get("data") or []]
+        if not traces:
+            return None
+        newest = max(traces, key=lambda t: min(span.start_us for span in t.spans))
+        return newest.trace_id

@@ -11,6 +11,7 @@ from ragmesh_kit.metrics import ServiceMetrics
 from ragmesh_kit.runner import run_service
 from ragmesh_kit.server import GrpcService
 from ragmesh_kit.triton import TritonClient
+from ragmesh_kit.triton_metrics import TritonMetricsRelay
 from services.embedder.adapters.triton_embedding_model import TritonEmbeddingModel
 from services.embedder.app.embed_texts import EmbedTexts
 from services.embedder.entrypoints.grpc_servicer import EmbedderServicer
@@ -26,7 +27,16 @@ async def build(settings: EmbedderSettings, provider: TracerProvider) -> GrpcSer
         settings.dimension,
         settings.triton_max_batch,
     )
-    servicer = EmbedderServicer(EmbedTexts(model, settings.max_texts_per_request, settings.max_text_chars))
+    texts_per_request = metrics.histogram(
+        "ragmesh_embedder_texts_per_request",
+        "Texts per Embed call (Triton's dynamic batcher merges calls further).",
+        buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
+    )
+    if settings.triton_metrics_url:
+        metrics.registry.register(TritonMetricsRelay(settings.triton_metrics_url, [settings.triton_model]))
+    servicer = EmbedderServicer(
+        EmbedTexts(model, settings.max_texts_per_request, settings.max_text_chars, texts_per_request.observe)
+    )
 
     def register(server: grpc.aio.Server) -> None:
         embedder_pb2_grpc.add_EmbedderServiceServicer_to_server(servicer, server)

@@ -12,6 +12,8 @@ class EmbedderSettings(ServiceSettings):
     port: int = 50052
     metrics_port: int = 9452
     triton_url: str = "127.0.0.1:8001"
+    # Triton's Prometheus endpoint, relayed through this service's /metrics ("" turns it off).
+    triton_metrics_url: str = "http://127.0.0.1:8002/metrics"
     triton_model: str = "minilm"
     triton_timeout_seconds: float = 10.0
     # The Triton model's max_batch_size: larger requests are split into several inferences.

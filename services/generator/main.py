@@ -12,6 +12,7 @@ from ragmesh_kit.runner import run_service
 from ragmesh_kit.server import GrpcService
 from ragmesh_kit.tokens import TokenCounter
 from ragmesh_kit.triton import TritonClient
+from services.generator.adapters.metrics import GenerationMetrics
 from services.generator.adapters.triton_text_generation import TritonTextGeneration
 from services.generator.app.generate_answer import GenerateAnswer, GenerationLimits
 from services.generator.entrypoints.grpc_servicer import GeneratorServicer
@@ -21,7 +22,9 @@ from services.generator.settings import GeneratorSettings
 async def build(settings: GeneratorSettings, provider: TracerProvider) -> GrpcService:
     metrics = ServiceMetrics(settings.service_name)
     channel = open_channel(settings.triton_url, provider)
-    model = TritonTextGeneration(TritonClient(channel, settings.triton_timeout_seconds), settings.triton_model)
+    model = TritonTextGeneration(
+        TritonClient(channel, settings.triton_timeout_seconds), settings.triton_model, settings.sampling_parameters
+    )
     limits = GenerationLimits(
         default_max_context_tokens=settings.default_max_context_tokens,
         max_context_tokens_limit=settings.max_context_tokens_limit,
@@ -29,8 +32,12 @@ async def build(settings: GeneratorSettings, provider: TracerProvider) -> GrpcSe
         default_max_output_tokens=settings.default_max_output_tokens,
         max_output_tokens_limit=settings.max_output_tokens_limit,
         max_context_chunks=settings.max_context_chunks,
+        near_duplicate_jaccard=settings.near_duplicate_jaccard,
     )
-    servicer = GeneratorServicer(GenerateAnswer(model, TokenCounter(settings.tokenizer_encoding), limits))
+    answer = GenerateAnswer(
+        model, TokenCounter(settings.tokenizer_encoding), limits, GenerationMetrics(metrics, settings.triton_model)
+    )
+    servicer = GeneratorServicer(answer)
 
     def register(server: grpc.aio.Server) -> None:
         generator_pb2_grpc.add_GeneratorServiceServicer_to_server(servicer, server)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from opentelemetry import trace
 
 from ragmesh_kit.errors import InvalidArgument
 from services.embedder.app.ports import EmbeddingModel
@@ -19,8 +20,11 @@ class Embeddings:
 
 
 class EmbedTexts:
-    def __init__(self, model: EmbeddingModel, max_texts: int, max_text_chars: int) -> None:
+    def __init__(
+        self, model: EmbeddingModel, max_texts: int, max_text_chars: int, observe_batch: Callable[[int], None]
+    ) -> None:
         self._model = model
+        self._observe_batch = observe_batch
         self._max_texts = max_texts
         self._max_text_chars = max_text_chars
 
@@ -34,5 +38,7 @@ class EmbedTexts:
                 raise InvalidArgument(f"texts[{index}] is empty or blank")
             if len(text) > self._max_text_chars:
                 raise InvalidArgument(f"texts[{index}] has {len(text)} characters; the limit is {self._max_text_chars}")
+        self._observe_batch(len(texts))
+        trace.get_current_span().set_attribute("ragmesh.embed.texts", len(texts))
         vectors = await self._model.embed(texts)
         return Embeddings(vectors=vectors, model=self._model.name, dimension=self._model.dimension)

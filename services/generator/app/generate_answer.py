@@ -3,6 +3,9 @@ and token usage."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
@@ -10,8 +13,10 @@ from ragmesh_kit.domain import Citation, ScoredChunk, TokenUsage
 from ragmesh_kit.errors import InvalidArgument
 from ragmesh_kit.tokens import TokenCounter
 from services.generator.app.citations import extract_citations
-from services.generator.app.ports import TextGenerationModel
+from services.generator.app.ports import GenerationObserver, TextGenerationModel
 from services.generator.app.prompt import PromptBuilder
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,7 @@ class GenerationLimits:
     default_max_output_tokens: int
     max_output_tokens_limit: int
     max_context_chunks: int
+    near_duplicate_jaccard: float = 0.9
 
 
 @dataclass(frozen=True)
@@ -38,11 +44,18 @@ class AnswerDone:
 
 
 class GenerateAnswer:
-    def __init__(self, model: TextGenerationModel, tokens: TokenCounter, limits: GenerationLimits) -> None:
+    def __init__(
+        self,
+        model: TextGenerationModel,
+        tokens: TokenCounter,
+        limits: GenerationLimits,
+        observer: GenerationObserver | None = None,
+    ) -> None:
         self._model = model
         self._tokens = tokens
-        self._prompts = PromptBuilder(tokens)
+        self._prompts = PromptBuilder(tokens, limits.near_duplicate_jaccard)
         self._limits = limits
+        self._observer = observer
 
     def _budgets(self, max_context_tokens: int, max_output_tokens: int) -> tuple[int, int]:
         limits = self._limits
@@ -73,9 +86,26 @@ class GenerateAnswer:
         context_budget, output_budget = self._budgets(max_context_tokens, max_output_tokens)
         prompt = self._prompts.build(question, context, context_budget)
         pieces: list[str] = []
-        async for piece in self._model.generate(prompt.text, output_budget):
-            pieces.append(piece)
-            yield AnswerDelta(piece)
+        started = time.perf_counter()
+        outcome = "failed"
+        try:
+            async for piece in self._model.generate(prompt.text, output_budget):
+                if not pieces and self._observer is not None:
+                    self._observer.first_piece(time.perf_counter() - started)
+                pieces.append(piece)
+                yield AnswerDelta(piece)
+            outcome = "completed"
+        except (asyncio.CancelledError, GeneratorExit):
+            # The caller went away: leaving the model's stream cancels the request in Triton.
+            outcome = "cancelled"
+            _log.info(
+                "generation cancelled by the caller",
+                extra={"fields": {"pieces_sent": len(pieces), "model": self._model.name}},
+            )
+            raise
+        finally:
+            if self._observer is not None:
+                self._observer.finished(outcome, time.perf_counter() - started)
         answer = "".join(pieces).strip()
         yield AnswerDone(
             answer=answer,

@@ -13,3 +13,13 @@ class TextGenerationModel(Protocol):
         ...
 
     async def ready(self) -> bool: ...
+
+
+class GenerationObserver(Protocol):
+    """Where the use case reports timings (Prometheus in production)."""
+
+    def first_piece(self, seconds: float) -> None: ...
+
+    def finished(self, outcome: str, seconds: float) -> None:
+        """outcome: completed, cancelled or failed."""
+        ...

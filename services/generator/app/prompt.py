@@ -24,8 +24,14 @@ def _neutralise(text: str) -> str:
     return _DELIMITER.sub(lambda match: "‹‹‹" if match.group(0) == "<<<" else "›››", text)
 
 
-def _normalise_for_dedup(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.lower()))
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"\w+", text.lower()))
+
+
+def jaccard(left: frozenset[str], right: frozenset[str]) -> float:
+    if not left and not right:
+        return 1.0
+    return len(left & right) / len(left | right)
 
 
 @dataclass(frozen=True)
@@ -51,29 +57,41 @@ def _source_block(label: int, scored: ScoredChunk) -> str:
     )
 
 
+def head_text() -> str:
+    return INSTRUCTIONS + "\n\n"
+
+
+def tail_text(question: str) -> str:
+    return f"<<<QUESTION>>>\n{_neutralise(question.strip())}\n<<<ANSWER>>>\n"
+
+
 class PromptBuilder:
-    def __init__(self, tokens: TokenCounter) -> None:
+    def __init__(self, tokens: TokenCounter, near_duplicate_jaccard: float = 0.9) -> None:
         self._tokens = tokens
+        self._near_duplicate = near_duplicate_jaccard
 
     def build(self, question: str, chunks: Sequence[ScoredChunk], max_context_tokens: int) -> Prompt:
         """Adds chunks best first while they fit ``max_context_tokens`` (a chunk that does not
-        fit is skipped, a smaller later one may still fit); exact and near-exact duplicates are
-        dropped."""
-        head = INSTRUCTIONS + "\n\n"
-        tail = f"<<<QUESTION>>>\n{_neutralise(question.strip())}\n<<<ANSWER>>>\n"
-        seen: set[str] = set()
+        fit is skipped, a smaller later one may still fit). A chunk whose word set overlaps an
+        included one by Jaccard >= the near-duplicate threshold is dropped (overlapping chunks
+        and re-submitted copies would spend the budget twice on one fact). The budget counts
+        whole source blocks (delimiters and labels included), so ``context_tokens`` is exact:
+        cl100k splits before "<<<", so block counts add up to the count of their concatenation."""
+        head = head_text()
+        tail = tail_text(question)
+        seen: list[frozenset[str]] = []
         blocks: list[str] = []
         sources: list[PromptSource] = []
         used = 0
         for scored in sorted(chunks, key=lambda item: item.score, reverse=True):
-            key = _normalise_for_dedup(scored.chunk.text)
-            if not key or key in seen:
+            words = _word_set(scored.chunk.text)
+            if not words or any(jaccard(words, other) >= self._near_duplicate for other in seen):
                 continue
             block = _source_block(len(sources) + 1, scored)
             cost = self._tokens.count(block)
             if used + cost > max_context_tokens:
                 continue
-            seen.add(key)
+            seen.append(words)
             blocks.append(block)
             sources.append(PromptSource(label=len(sources) + 1, scored=scored))
             used += cost

@@ -1,12 +1,14 @@
-"""Use cases of the retriever: search, upsert and delete chunks of one tenant."""
+"""Use cases of the retriever: search, upsert, delete and count chunks of one tenant."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from ragmesh_kit.domain import ChunkWithVector, MetadataFilter, ScoredChunk
 from ragmesh_kit.errors import InvalidArgument
+from services.retriever.app.metadata_schema import MetadataSchema
 from services.retriever.app.ports import ChunkStore
 
 
@@ -15,12 +17,49 @@ def _require_tenant(tenant_id: str) -> None:
         raise InvalidArgument("tenant_id is empty; every retriever call names its tenant")
 
 
+@dataclass(frozen=True)
+class SearchLimits:
+    max_top_k: int = 100
+    # Used when a request leaves max_chunks_per_document at 0 (0 here too: no limit).
+    default_max_chunks_per_document: int = 0
+    # With a per-document limit, this many times top_k candidates are fetched (up to max_candidates),
+    # so that dropping a document's extra chunks still leaves top_k results.
+    candidate_factor: int = 4
+    max_candidates: int = 400
+
+
+def diversify(found: Sequence[ScoredChunk], top_k: int, per_document: int) -> list[ScoredChunk]:
+    """The best ``top_k`` of ``found`` (sorted by score) with at most ``per_document`` chunks of any
+    one document; 0 means no per-document limit."""
+    if per_document <= 0:
+        return list(found[:top_k])
+    kept: list[ScoredChunk] = []
+    taken: dict[str, int] = {}
+    for item in found:
+        count = taken.get(item.chunk.document_id, 0)
+        if count >= per_document:
+            continue
+        taken[item.chunk.document_id] = count + 1
+        kept.append(item)
+        if len(kept) == top_k:
+            break
+    return kept
+
+
 class ChunkIndex:
-    def __init__(self, store: ChunkStore, dimension: int, max_top_k: int, max_upsert_records: int) -> None:
+    def __init__(
+        self,
+        store: ChunkStore,
+        dimension: int,
+        limits: SearchLimits,
+        max_upsert_records: int,
+        schema: MetadataSchema,
+    ) -> None:
         self._store = store
         self._dimension = dimension
-        self._max_top_k = max_top_k
+        self._limits = limits
         self._max_upsert_records = max_upsert_records
+        self._schema = schema
 
     def _check_vector(self, vector: Sequence[float], what: str) -> None:
         if len(vector) != self._dimension:
@@ -35,12 +74,24 @@ class ChunkIndex:
         top_k: int,
         filters: Sequence[MetadataFilter],
         score_threshold: float,
+        max_chunks_per_document: int = 0,
     ) -> list[ScoredChunk]:
         _require_tenant(tenant_id)
         self._check_vector(vector, "vector")
-        if not 1 <= top_k <= self._max_top_k:
-            raise InvalidArgument(f"top_k is {top_k}; use 1 to {self._max_top_k}")
-        return await self._store.search(tenant_id, vector, top_k, filters, score_threshold)
+        limits = self._limits
+        if not 1 <= top_k <= limits.max_top_k:
+            raise InvalidArgument(f"top_k is {top_k}; use 1 to {limits.max_top_k}")
+        if max_chunks_per_document < 0:
+            raise InvalidArgument("max_chunks_per_document is negative")
+        if not math.isfinite(score_threshold):
+            raise InvalidArgument("score_threshold is NaN or infinite")
+        self._schema.validate(filters)
+        per_document = max_chunks_per_document or limits.default_max_chunks_per_document
+        fetch = top_k
+        if per_document:
+            fetch = max(top_k, min(top_k * limits.candidate_factor, limits.max_candidates))
+        found = await self._store.search(tenant_id, vector, fetch, filters, score_threshold)
+        return diversify(found, top_k, per_document)
 
     async def upsert(self, tenant_id: str, records: Sequence[ChunkWithVector]) -> int:
         _require_tenant(tenant_id)
@@ -59,3 +110,7 @@ class ChunkIndex:
         if not document_id:
             raise InvalidArgument("document_id is empty")
         await self._store.delete_document(tenant_id, document_id, below_version)
+
+    async def count(self, tenant_id: str, document_id: str = "") -> int:
+        _require_tenant(tenant_id)
+        return await self._store.count(tenant_id, document_id or None)

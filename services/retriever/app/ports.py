@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from ragmesh_kit.domain import ChunkWithVector, MetadataFilter, ScoredChunk
+from ragmesh_kit.domain import ChunkWithVector, DocumentStatus, MetadataFilter, ScoredChunk
+
+# Given the recorded state (None: nothing yet) and the incoming one, returns the state to keep.
+StateChooser = Callable[[DocumentStatus | None, DocumentStatus], DocumentStatus]
 
 
-class ChunkStore(Protocol):
+class DocumentStateStore(Protocol):
+    async def get_document_state(self, tenant_id: str, document_id: str) -> DocumentStatus | None: ...
+
+    async def record_document_state(
+        self, tenant_id: str, status: DocumentStatus, choose: StateChooser
+    ) -> DocumentStatus:
+        """Reads the recorded state, writes ``choose(recorded, status)`` with no other write of the
+        same document in between, and returns what it kept."""
+        ...
+
+
+class ChunkStore(DocumentStateStore, Protocol):
     """A vector store of chunks, partitioned by tenant (every call names one)."""
 
     async def search(
@@ -27,6 +41,8 @@ class ChunkStore(Protocol):
     async def delete_document(self, tenant_id: str, document_id: str, below_version: int) -> None:
         """Removes the document's chunks whose version is below ``below_version`` (0: all)."""
         ...
+
+    async def count(self, tenant_id: str, document_id: str | None = None) -> int: ...
 
     async def ready(self) -> bool: ...
 

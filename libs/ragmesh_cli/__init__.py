@@ -1,0 +1,1 @@
+"""The `ragmesh` command line."""

@@ -1,0 +1,76 @@
+"""`ragmesh` — the command line of the local stack and its traces."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from ragmesh_cli.waterfall import print_waterfall
+from ragmesh_devstack import stack
+from ragmesh_devstack.jaeger import JaegerQuery
+from ragmesh_devstack.settings import StackSettings
+
+app = typer.Typer(help="ragmesh: run the local stack and read its traces.", no_args_is_help=True)
+
+
+def _jaeger(settings: StackSettings, url: str | None) -> JaegerQuery:
+    return JaegerQuery(url or f"http://127.0.0.1:{settings.jaeger_query_port}")
+
+
+@app.command()
+def trace(
+    trace_id: Annotated[str, typer.Argument(help="The trace id (32 hex digits) from a response.")] = "",
+    last: Annotated[bool, typer.Option("--last", help="Show the most recent gateway trace.")] = False,
+    svg: Annotated[Path | None, typer.Option("--svg", help="Also write the waterfall as an SVG picture.")] = None,
+    jaeger_url: Annotated[str | None, typer.Option("--jaeger-url", help="Jaeger query API base URL.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the spans as JSON.")] = False,
+) -> None:
+    """Draws a trace from Jaeger as a waterfall (service, operation, offset, duration, errors in red)."""
+    query = _jaeger(StackSettings(), jaeger_url)
+    if last:
+        trace_id = query.last_trace_id("gateway") or ""
+        if not trace_id:
+            raise typer.BadParameter("no gateway trace found in Jaeger yet")
+    if not trace_id:
+        raise typer.BadParameter("give a trace id or --last")
+    found = query.get_trace(trace_id)
+    if found is None:
+        typer.echo(f"trace {trace_id} not found in Jaeger", err=True)
+        raise typer.Exit(1)
+    if as_json:
+        typer.echo(json.dumps([span.__dict__ for span in found.spans], default=str, indent=2))
+        return
+    console = Console(record=svg is not None, width=160)
+    print_waterfall(found, console)
+    if svg is not None:
+        console.save_svg(str(svg), title=f"ragmesh trace {trace_id}")
+        typer.echo(f"wrote {svg}")
+
+
+@app.command()
+def up() -> None:
+    """Starts the local stack (Kafka, Jaeger, Triton, the five services)."""
+    keys = stack.up(StackSettings())
+    typer.echo(f"up; gateway {keys['GATEWAY_ADDR']}, dev API key {keys['RAGMESH_API_KEY']}")
+
+
+@app.command()
+def down() -> None:
+    """Stops what `up` started."""
+    stopped = stack.down(StackSettings())
+    typer.echo("stopped: " + (", ".join(stopped) or "nothing"))
+
+
+@app.command()
+def status() -> None:
+    """Health of each component."""
+    for name, state in stack.status(StackSettings()).items():
+        typer.echo(f"{name:<10} {state}")
+
+
+if __name__ == "__main__":
+    app(prog_name="ragmesh")

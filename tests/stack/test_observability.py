@@ -1,0 +1,180 @@
+"""What SREs rely on, checked against the real Jaeger and the real metrics endpoints: one trace per
+request across gRPC, Kafka and Triton with the right parent -> child edges, no health-check spans,
+no text in span attributes, metrics that move with traffic, logs that lead to traces, and the
+terminal trace viewer."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+from pydoc_data.topics import topics
+
+import pytest
+
+from ragmesh.gateway.v1 import gateway_pb2
+from ragmesh_devstack.jaeger import JaegerQuery, Span, Trace
+
+ROOT = Path(__file__).resolve().parents[2]
+QUESTION = "What happens when a return statement leaves a try statement with a finally clause?"
+
+
+def _service_parent(found: Trace, span: Span) -> Span | None:
+    """The nearest ancestor that belongs to another service (client spans sit between hops)."""
+    current = found.by_id(span.parent_id)
+    while current is not None and current.service == span.service:
+        current = found.by_id(current.parent_id)
+    return current
+
+
+def _edge(found: Trace, parent_service: str, child_service: str, child_operation: str) -> bool:
+    for span in found.find(child_service, child_operation):
+        parent = _service_parent(found, span)
+        if parent is not None and parent.service == parent_service:
+            return True
+    return False
+
+
+def _scrape(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as reply:
+        return reply.read().decode()
+
+
+def _sample_sum(text: str, name: str, label_filter: str = "") -> float:
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name) and label_filter in line and not line.startswith("#"):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+@pytest.fixture(scope="module")
+def asked(gateway, auth, running_stack) -> tuple[gateway_pb2.AskResponse, gateway_pb2.SubmitDocumentResponse, dict]:
+    before = {
+        name: _scrape(getattr(running_stack.settings, f"{name}_metrics_port"))
+        for name in ("gateway", "embedder", "retriever", "generator", "indexer")
+    }
+    submitted = gateway.SubmitDocument(
+        gateway_pb2.SubmitDocumentRequest(document_id="obs-return", title="return", text=topics["return"]),
+        metadata=auth,
+        timeout=15,
+    )
+    deadline = time.monotonic() + 90
+    while True:
+        reply = gateway.Ask(gateway_pb2.AskRequest(question=QUESTION), metadata=auth, timeout=30)
+        if any(c.document_id == "obs-return" for c in reply.citations) or time.monotonic() > deadline:
+            return reply, submitted, before
+        time.sleep(0.5)
+
+
+def test_question_trace_has_every_hop_edge(asked, jaeger: JaegerQuery) -> None:
+    reply, _, _ = asked
+    expected = [
+        ("gateway", "embedder", "EmbedderService/Embed"),
+        ("embedder", "triton", "InferRequest"),
+        ("gateway", "retriever", "RetrieverService/Search"),
+        ("gateway", "generator", "GeneratorService/Generate"),
+        ("generator", "triton", "InferRequest"),
+    ]
+    found = jaeger.wait_for_trace(reply.trace_id, lambda t: all(_edge(t, *edge) for edge in expected))
+    for edge in expected:
+        assert _edge(found, *edge), f"missing edge {edge}"
+    [root] = [span for span in found.spans if not span.parent_id]
+    assert root.service == "gateway" and root.tags.get("rpc.system") == "grpc"
+    assert root.tags.get("ragmesh.tenant_id") == "default"
+    triton_model_spans = {span.operation for span in found.spans if span.service == "triton"}
+    assert {"minilm", "generator", "compute"} <= triton_model_spans
+
+
+def test_document_trace_crosses_kafka_into_the_indexer(asked, jaeger: JaegerQuery) -> None:
+    _, submitted, _ = asked
+    expected = [
+        ("gateway", "indexer", "ragmesh.documents.v1 process"),
+        ("indexer", "embedder", "EmbedderService/Embed"),
+        ("embedder", "triton", "InferRequest"),
+        ("indexer", "retriever", "RetrieverService/Upsert"),
+    ]
+    found = jaeger.wait_for_trace(submitted.trace_id, lambda t: all(_edge(t, *edge) for edge in expected))
+    [publish] = found.find("gateway", "ragmesh.documents.v1 publish")
+    assert publish.tags.get("messaging.system") == "kafka"
+    assert publish.tags.get("messaging.destination.name") == "ragmesh.documents.v1"
+    process = found.find("indexer", "ragmesh.documents.v1 process")[-1]
+    assert process.parent_id == publish.span_id
+
+
+def test_spans_never_hold_document_text_or_keys(asked, jaeger: JaegerQuery, running_stack) -> None:
+    reply, submitted, _ = asked
+    secrets = [QUESTION, topics["return"].split("\n")[5][:40], running_stack.api_key]
+    for trace_id in (reply.trace_id, submitted.trace_id):
+        found = jaeger.get_trace(trace_id)
+        assert found is not None
+        tag_text = json.dumps([span.tags for span in found.spans])
+        for secret in secrets:
+            assert secret not in tag_text
+
+
+def test_health_checks_are_not_traced(asked, jaeger: JaegerQuery, running_stack) -> None:
+    base = f"http://127.0.0.1:{running_stack.settings.jaeger_query_port}"
+    for service in ("gateway", "embedder", "retriever", "generator", "indexer"):
+        with urllib.request.urlopen(f"{base}/api/services/{service}/operations", timeout=5) as reply:  # noqa: S310
+            operations = json.load(reply).get("data") or []
+        assert not [op for op in operations if "grpc.health" in str(op)], service
+
+
+def test_metrics_endpoints_move_with_traffic(asked, running_stack) -> None:
+    _, _, before = asked
+    settings = running_stack.settings
+    after = {name: _scrape(getattr(settings, f"{name}_metrics_port")) for name in before}
+    series = "ragmesh_rpc_server_duration_seconds_count"
+    for name, method in [
+        ("gateway", "GatewayService/Ask"),
+        ("embedder", "EmbedderService/Embed"),
+        ("retriever", "RetrieverService/Search"),
+        ("generator", "GeneratorService/Generate"),
+    ]:
+        assert _sample_sum(after[name], series, method) > _sample_sum(before[name], series, method), name
+    embedder = after["embedder"]
+    assert _sample_sum(embedder, "ragmesh_embedder_texts_per_request_count") > 0
+    assert "nv_inference_queue_duration_us{" in embedder and 'model="minilm"' in embedder
+    assert "# HELP" in after["indexer"]
+
+
+def test_log_lines_lead_to_the_trace(asked, running_stack) -> None:
+    reply, _, _ = asked
+    logs = running_stack.settings.run_dir / "logs"
+    for service in ("gateway", "embedder", "retriever", "generator"):
+        lines = [
+            json.loads(line) for line in (logs / f"{service}.log").read_text().splitlines() if line.startswith("{")
+        ]
+        matching = [line for line in lines if line.get("trace_id") == reply.trace_id]
+        assert matching, f"no {service} log line with trace id {reply.trace_id}"
+        assert all(re.fullmatch(r"[0-9a-f]{16}", line["span_id"]) for line in matching)
+
+
+def test_trace_viewer_draws_the_last_request_as_svg(asked, running_stack, tmp_path: Path) -> None:
+    reply, _, _ = asked
+    picture = tmp_path / "trace.svg"
+    jaeger_url = f"http://127.0.0.1:{running_stack.settings.jaeger_query_port}"
+    result = subprocess.run(
+        [str(ROOT / "bin/ragmesh"), "trace", reply.trace_id, "--svg", str(picture), "--jaeger-url", jaeger_url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    svg = picture.read_text()
+    for service in ("gateway", "embedder", "retriever", "generator", "triton"):
+        assert service in svg
+    assert reply.trace_id in result.stdout
+    last = subprocess.run(
+        [str(ROOT / "bin/ragmesh"), "trace", "--last", "--jaeger-url", jaeger_url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert last.returncode == 0 and "gateway" in last.stdout
