@@ -1,7 +1,7 @@
 # ragmesh — see README.md. Every target runs from a fresh clone; `make setup` is idempotent.
 SHELL := /bin/bash
 PY := .venv/bin/python
-export PYTHONPATH := $(CURDIR):$(CURDIR)/libs:$(CURDIR)/libs/gen
+export PYTHONPATH := $(CURDIR):$(CURDIR)/libs:$(CURDIR)/libs/gen:$(CURDIR)/libs/sdk
 PROTOS := $(shell find protos -name '*.proto' | sort)
 
 .PHONY: setup up down status proto proto-check lint test test-unit demo clean
@@ -30,7 +30,7 @@ proto-check: setup
 	  else echo "proto-check: libs/gen drifted from protos/; run 'make proto' and commit" >&2; diff -r $$tmp/ragmesh libs/gen/ragmesh | head -20 >&2; rm -rf $$tmp; exit 1; fi
 
 lint: setup
-	@.venv/bin/ruff check services libs/ragmesh_kit libs/ragmesh_devstack libs/ragmesh_cli tests models
+	@.venv/bin/ruff check services libs/ragmesh_kit libs/ragmesh_devstack libs/ragmesh_cli libs/sdk tests models
 	@.venv/bin/mypy
 	@.venv/bin/buf lint
 	@if git rev-parse -q --verify HEAD~1 >/dev/null && git cat-file -e HEAD~1:protos 2>/dev/null; then \

@@ -9,6 +9,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from ragmesh.client import RagmeshClient
+from ragmesh_cli import documents
 from ragmesh_cli.waterfall import print_waterfall
 from ragmesh_devstack import stack
 from ragmesh_devstack.jaeger import JaegerQuery
@@ -49,6 +51,53 @@ def trace(
     if svg is not None:
         console.save_svg(str(svg), title=f"ragmesh trace {trace_id}")
         typer.echo(f"wrote {svg}")
+
+
+def _client(gateway: str | None, api_key: str | None) -> RagmeshClient:
+    """Connection from the options, else from .run/dev.env written by `ragmesh up`."""
+    env_file = StackSettings().run_dir / "dev.env"
+    env = (
+        dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
+        if env_file.exists()
+        else {}
+    )
+    address = gateway or env.get("GATEWAY_ADDR")
+    key = api_key or env.get("RAGMESH_API_KEY")
+    if not address or not key:
+        raise typer.BadParameter("give --gateway and --api-key (or start the local stack with `ragmesh up`)")
+    return RagmeshClient(address, key)
+
+
+GatewayOption = Annotated[str | None, typer.Option("--gateway", help="host:port of the gateway.")]
+KeyOption = Annotated[str | None, typer.Option("--api-key", envvar="RAGMESH_API_KEY", help="API key.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders of text to index.")],
+    gateway: GatewayOption = None,
+    api_key: KeyOption = None,
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait until every document is indexed.")] = True,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for indexing.")] = 300.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Submits files (through the gateway to Kafka) and shows progress until they are indexed."""
+    with _client(gateway, api_key) as client:
+        raise typer.Exit(documents.ingest(client, paths, wait, timeout, as_json))
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question.")],
+    gateway: GatewayOption = None,
+    api_key: KeyOption = None,
+    top_k: Annotated[int, typer.Option(help="Chunks to retrieve (0: server default).")] = 0,
+    as_json: JsonOption = False,
+) -> None:
+    """Streams the answer, then its citations."""
+    with _client(gateway, api_key) as client:
+        raise typer.Exit(documents.ask(client, question, top_k, as_json))
 
 
 @app.command()

@@ -1,0 +1,90 @@
+"""asyncio client of the gateway (grpc.aio)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from types import TracebackType
+from typing import TypeVar
+
+import grpc
+
+from ragmesh.client.requests import MetadataInput, ask_fields, backoff_seconds, submit_request
+from ragmesh.client.types import Answer, AnswerPiece, DocumentStatus, Submitted, answer_from, error_from, status_from
+from ragmesh.gateway.v1 import gateway_pb2, gateway_pb2_grpc
+
+T = TypeVar("T")
+
+
+class AsyncRagmeshClient:
+    def __init__(self, address: str, api_key: str, timeout_seconds: float = 30.0, retries: int = 3) -> None:
+        self._channel = grpc.aio.insecure_channel(address)
+        self._stub = gateway_pb2_grpc.GatewayServiceStub(self._channel)
+        self._metadata = (("x-api-key", api_key),)
+        self._timeout = timeout_seconds
+        self._retries = retries
+
+    async def __aenter__(self) -> AsyncRagmeshClient:
+        return self
+
+    async def __aexit__(self, *exc: object | TracebackType) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._channel.close()
+
+    async def _call(self, call: Callable[[], Awaitable[T]]) -> T:
+        attempt = 0
+        while True:
+            try:
+                return await call()
+            except grpc.aio.AioRpcError as error:
+                failure = error_from(error)
+                if failure.code != grpc.StatusCode.UNAVAILABLE or attempt >= self._retries:
+                    raise failure from error
+                await asyncio.sleep(backoff_seconds(attempt))
+                attempt += 1
+
+    async def ask(
+        self, question: str, top_k: int = 0, max_context_tokens: int = 0, bypass_cache: bool = False
+    ) -> Answer:
+        request = gateway_pb2.AskRequest(**ask_fields(question, top_k, max_context_tokens, bypass_cache))  # type: ignore[arg-type]
+        reply = await self._call(lambda: self._stub.Ask(request, metadata=self._metadata, timeout=self._timeout))
+        return answer_from(reply.answer, list(reply.citations), reply.usage, reply.trace_id, reply.cache)
+
+    async def ask_stream(
+        self, question: str, top_k: int = 0, max_context_tokens: int = 0, bypass_cache: bool = False
+    ) -> AsyncIterator[AnswerPiece | Answer]:
+        request = gateway_pb2.AskStreamRequest(**ask_fields(question, top_k, max_context_tokens, bypass_cache))  # type: ignore[arg-type]
+        try:
+            async for event in self._stub.AskStream(request, metadata=self._metadata, timeout=self._timeout):
+                if event.HasField("piece"):
+                    yield AnswerPiece(event.piece.text)
+                else:
+                    done = event.complete
+                    yield answer_from(done.answer, list(done.citations), done.usage, done.trace_id, done.cache)
+        except grpc.aio.AioRpcError as error:
+            raise error_from(error) from error
+
+    async def submit_document(
+        self, document_id: str, text: str, title: str = "", metadata: MetadataInput | None = None, version: int = 0
+    ) -> Submitted:
+        request = submit_request(document_id, text, title, metadata, version)
+        reply = await self._call(
+            lambda: self._stub.SubmitDocument(request, metadata=self._metadata, timeout=self._timeout)
+        )
+        return Submitted(reply.document_id, reply.version, reply.trace_id)
+
+    async def delete_document(self, document_id: str) -> Submitted:
+        request = gateway_pb2.DeleteDocumentRequest(document_id=document_id)
+        reply = await self._call(
+            lambda: self._stub.DeleteDocument(request, metadata=self._metadata, timeout=self._timeout)
+        )
+        return Submitted(reply.document_id, reply.version, reply.trace_id)
+
+    async def document_status(self, document_id: str) -> DocumentStatus:
+        request = gateway_pb2.GetDocumentStatusRequest(document_id=document_id)
+        reply = await self._call(
+            lambda: self._stub.GetDocumentStatus(request, metadata=self._metadata, timeout=self._timeout)
+        )
+        return status_from(reply)

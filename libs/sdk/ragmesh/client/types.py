@@ -1,0 +1,106 @@
+"""Typed results of the SDK (plain dataclasses, no protobuf in user code)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import grpc
+
+from ragmesh.common.v1 import types_pb2
+from ragmesh.gateway.v1 import gateway_pb2
+
+
+class RagmeshError(Exception):
+    """A call failed; ``code`` is the gRPC status, ``details`` says what to fix."""
+
+    def __init__(self, code: grpc.StatusCode, details: str, retry_after_seconds: float | None = None) -> None:
+        super().__init__(f"{code.name}: {details}")
+        self.code = code
+        self.details = details
+        self.retry_after_seconds = retry_after_seconds
+
+
+@dataclass(frozen=True)
+class Citation:
+    label: int
+    document_id: str
+    chunk_id: str
+    title: str
+    quote: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    citations: list[Citation]
+    usage: Usage
+    trace_id: str
+    cache: str = "unspecified"
+
+
+@dataclass(frozen=True)
+class AnswerPiece:
+    text: str
+
+
+@dataclass(frozen=True)
+class Submitted:
+    document_id: str
+    version: int
+    trace_id: str
+
+
+@dataclass(frozen=True)
+class DocumentStatus:
+    document_id: str
+    state: str  # "accepted", "indexed", "failed", "deleted" or "unspecified" (unknown)
+    version: int
+    chunk_count: int
+    reason: str = ""
+    trace_id: str = field(default="", compare=False)
+
+
+def _cache_name(value: int) -> str:
+    return types_pb2.CacheStatus.Name(value).removeprefix("CACHE_STATUS_").lower()
+
+
+def answer_from(
+    text: str, citations: list[types_pb2.Citation], usage: types_pb2.TokenUsage, trace_id: str, cache: int
+) -> Answer:
+    return Answer(
+        text=text,
+        citations=[
+            Citation(c.label, c.document_id, c.chunk_id, c.title, c.quote, round(c.score, 6)) for c in citations
+        ],
+        usage=Usage(usage.prompt_tokens, usage.completion_tokens, usage.total_tokens),
+        trace_id=trace_id,
+        cache=_cache_name(cache),
+    )
+
+
+def status_from(reply: gateway_pb2.GetDocumentStatusResponse) -> DocumentStatus:
+    status = reply.status
+    state = types_pb2.DocumentState.Name(status.state).removeprefix("DOCUMENT_STATE_").lower()
+    return DocumentStatus(status.document_id, state, status.version, status.chunk_count, status.reason, reply.trace_id)
+
+
+def error_from(error: grpc.RpcError) -> RagmeshError:
+    code = error.code() if hasattr(error, "code") else grpc.StatusCode.UNKNOWN
+    details = error.details() if hasattr(error, "details") else str(error)
+    retry_after: float | None = None
+    trailing = error.trailing_metadata() if hasattr(error, "trailing_metadata") else None
+    for key, value in trailing or ():
+        if key == "retry-after-seconds":
+            try:
+                retry_after = float(value)
+            except ValueError:
+                retry_after = None
+    return RagmeshError(code, details or "", retry_after)
