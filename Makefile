@@ -4,7 +4,7 @@ PY := .venv/bin/python
 export PYTHONPATH := $(CURDIR):$(CURDIR)/libs:$(CURDIR)/libs/gen:$(CURDIR)/libs/sdk
 PROTOS := $(shell find protos -name '*.proto' | sort)
 
-.PHONY: setup up down status proto proto-check lint test test-unit demo clean
+.PHONY: setup up down status proto proto-check lint test test-unit demo bench clean
 
 setup:
 	@bash deploy/local/setup.sh
@@ -30,7 +30,7 @@ proto-check: setup
 	  else echo "proto-check: libs/gen drifted from protos/; run 'make proto' and commit" >&2; diff -r $$tmp/ragmesh libs/gen/ragmesh | head -20 >&2; rm -rf $$tmp; exit 1; fi
 
 lint: setup
-	@.venv/bin/ruff check services libs/ragmesh_kit libs/ragmesh_devstack libs/ragmesh_cli libs/sdk tests models
+	@.venv/bin/ruff check services libs/ragmesh_kit libs/ragmesh_devstack libs/ragmesh_cli libs/sdk tests models bench
 	@.venv/bin/mypy
 	@.venv/bin/buf lint
 	@if git rev-parse -q --verify HEAD~1 >/dev/null && git cat-file -e HEAD~1:protos 2>/dev/null; then \
@@ -47,5 +47,14 @@ test-unit: setup
 demo: up
 	@$(PY) -m ragmesh_devstack.demo
 
+# Speed measured side by side in one run; writes docs/benchmarks/ (never asserted in tests).
+bench: up
+	@$(PY) -m bench.run
+
 clean: down
 	rm -rf .run
+
+# Re-publishes dead-lettered documents (ragmesh.documents.dlq.v1) to ragmesh.documents.v1, once each.
+.PHONY: dlq-replay
+dlq-replay: setup
+	@$(PY) -m ragmesh_devstack.dlq replay

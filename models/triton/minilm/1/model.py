@@ -16,11 +16,17 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 
 import numpy as np
 import triton_python_backend_utils as pb_utils
 
-HIDDEN = 384
+# The version folder is not always on sys.path inside the Python backend stub.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+
+from encoder import HIDDEN, OnnxSentenceEncoder  # noqa: E402
 
 
 def _param(config: dict, key: str, default: str) -> str:
@@ -39,9 +45,6 @@ def _error(message: str):
 
 class TritonPythonModel:
     def initialize(self, args):
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
-
         self.logger = pb_utils.Logger
         config = json.loads(args["model_config"])
         version_dir = os.path.join(args["model_repository"], args["model_version"])
@@ -59,19 +62,7 @@ class TritonPythonModel:
                 )
         threads = int(_param(config, "intra_op_threads", "2"))
         self.max_length = int(_param(config, "max_length", "256"))
-
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = threads
-        so.inter_op_num_threads = 1
-        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        self.session = ort.InferenceSession(onnx_path, so, providers=["CPUExecutionProvider"])
-        self.input_names = {i.name for i in self.session.get_inputs()}
-        self.output_name = self.session.get_outputs()[0].name
-
-        self.tokenizer = Tokenizer.from_file(tok_path)
-        self.tokenizer.enable_truncation(max_length=self.max_length)
-        pad_id = self.tokenizer.token_to_id("[PAD]")
-        self.tokenizer.enable_padding(pad_id=0 if pad_id is None else pad_id, pad_token="[PAD]")  # noqa: S106
+        self.encoder = OnnxSentenceEncoder(onnx_path, tok_path, threads=threads, max_length=self.max_length)
 
         # Warm-up (first run allocates), and a shape check of the graph.
         out = self._embed(["warm up"])
@@ -82,15 +73,7 @@ class TritonPythonModel:
         )
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        encs = self.tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encs], dtype=np.int64)
-        feeds = {
-            "input_ids": ids,
-            "attention_mask": np.array([e.attention_mask for e in encs], dtype=np.int64),
-            "token_type_ids": np.zeros_like(ids),
-        }
-        feeds = {k: v for k, v in feeds.items() if k in self.input_names}
-        return self.session.run([self.output_name], feeds)[0].astype(np.float32, copy=False)
+        return self.encoder.embed(texts)
 
     def execute(self, requests):
         responses: list = [None] * len(requests)

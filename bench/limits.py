@@ -1,0 +1,52 @@
+"""The physical limit of the embedding model: the same ONNX file and code in-process, batch 32,
+same threads as the Triton model; and int8 vs fp32 (speed ratio, cosine on real sentences)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "models/triton/minilm/1"))
+
+from encoder import OnnxSentenceEncoder  # noqa: E402
+
+
+def encoder(models_dir: Path, variant: str = "int8", threads: int = 2) -> OnnxSentenceEncoder:
+    return OnnxSentenceEncoder(str(models_dir / f"minilm-{variant}.onnx"), str(models_dir / "tokenizer.json"), threads)
+
+
+def sentences_per_second(model: OnnxSentenceEncoder, texts: list[str], batch: int = 32, seconds: float = 8.0) -> float:
+    model.embed(texts[:batch])  # warm-up
+    done = 0
+    started = time.perf_counter()
+    index = 0
+    while time.perf_counter() - started < seconds:
+        part = texts[index : index + batch] or texts[:batch]
+        model.embed(part)
+        done += len(part)
+        index = (index + batch) % max(len(texts) - batch, 1)
+    return done / (time.perf_counter() - started)
+
+
+def embed_all(model: OnnxSentenceEncoder, texts: list[str], batch: int = 64) -> np.ndarray:
+    return np.concatenate([model.embed(texts[i : i + batch]) for i in range(0, len(texts), batch)])
+
+
+def quantization(models_dir: Path, texts: list[str]) -> dict[str, float]:
+    int8, fp32 = encoder(models_dir, "int8"), encoder(models_dir, "fp32")
+    sample = texts[:512]
+    cosine = np.sum(embed_all(int8, sample) * embed_all(fp32, sample), axis=1)
+    int8_rate = sentences_per_second(int8, texts, seconds=6)
+    fp32_rate = sentences_per_second(fp32, texts, seconds=6)
+    return {
+        "int8_sentences_per_s": round(int8_rate, 1),
+        "fp32_sentences_per_s": round(fp32_rate, 1),
+        "speed_ratio": round(int8_rate / fp32_rate, 3),
+        "cosine_mean": round(float(cosine.mean()), 4),
+        "cosine_min": round(float(cosine.min()), 4),
+        "sentences": len(sample),
+    }

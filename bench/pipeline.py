@@ -1,0 +1,63 @@
+"""The Ask pipeline without the mesh: the same encoder, chunker, prompt builder, Qdrant engine and
+extractive generator, called in one process (no gRPC, no Triton) — the floor the mesh is compared with."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ragmesh_kit.domain import Chunk, ChunkWithVector, ScoredChunk
+from ragmesh_kit.tokens import TokenCounter
+from services.generator.app.prompt import PromptBuilder
+from services.indexer.app.chunker import Chunker, ChunkingPolicy
+from services.retriever.adapters.qdrant_edge_store import QdrantEdgeStore
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "models/triton/generator/1"))
+
+import extractive  # noqa: E402
+
+from bench.limits import embed_all, encoder  # noqa: E402
+
+TENANT = "bench"
+
+
+def chunk_documents(documents: dict[str, str]) -> list[Chunk]:
+    chunker = Chunker(TokenCounter(), ChunkingPolicy(200, 40))
+    chunks: list[Chunk] = []
+    for document_id, text in documents.items():
+        for index, piece in enumerate(chunker.split(text)):
+            chunks.append(Chunk(f"{document_id}#{index}", document_id, index, 1, document_id, piece, {}))
+    return chunks
+
+
+class InProcessPipeline:
+    def __init__(self, models_dir: Path, store: QdrantEdgeStore, max_context_tokens: int = 1500) -> None:
+        self.encoder = encoder(models_dir)
+        self.store = store
+        self.prompts = PromptBuilder(TokenCounter())
+        self.max_context_tokens = max_context_tokens
+
+    @classmethod
+    async def build(cls, models_dir: Path, documents: dict[str, str], data_dir: Path) -> InProcessPipeline:
+        store = await QdrantEdgeStore.open(str(data_dir), 384, hnsw_ef=128)
+        pipeline = cls(models_dir, store)
+        chunks = chunk_documents(documents)
+        vectors = embed_all(pipeline.encoder, [chunk.text for chunk in chunks])
+        await store.upsert(TENANT, [ChunkWithVector(c, v.tolist()) for c, v in zip(chunks, vectors, strict=True)])
+        return pipeline
+
+    async def ask(self, question: str, top_k: int = 5) -> str:
+        vector = self.encoder.embed([question])[0]
+        found: Sequence[ScoredChunk] = await self.store.search(TENANT, vector.tolist(), top_k, [], 0.0)
+        prompt = self.prompts.build(question, found, self.max_context_tokens)
+        return extractive.answer(prompt.text)
+
+
+def exact_top_k(matrix: np.ndarray, query: np.ndarray, k: int) -> np.ndarray:
+    scores = matrix @ query
+    top = np.argpartition(-scores, k)[:k]
+    return top[np.argsort(-scores[top])]

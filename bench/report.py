@@ -1,0 +1,157 @@
+"""docs/benchmarks: the markdown table with each target beside its figure, and PNG plots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+
+def _by_concurrency(rows: list[dict[str, Any]], concurrency: int) -> dict[str, Any]:
+    return next(row for row in rows if row["concurrency"] == concurrency)
+
+
+def targets(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+    """(figure, measured, target, met) for every target of the benchmark issue."""
+    limit = results["limit"]["in_process_bs32_sentences_per_s"]
+    embed32 = _by_concurrency(results["embedder"], 32)["throughput"]
+    mesh_p50 = _by_concurrency(results["ask"], 1)["p50_ms"]
+    floor_p50 = results["ask_in_process"]["p50_ms"]
+    ask32 = _by_concurrency(results["ask"], 32)["throughput"]
+    naive32 = _by_concurrency(results["naive"], 32)["throughput"]
+    chunks_per_s = results["ingestion"]["chunks_per_s"]
+    quant = results["quantization"]
+    big = results["retrieval"][-1]
+    rows = [
+        (
+            "embedder at 32 callers vs in-process bs32 limit",
+            f"{embed32:.0f}/{limit:.0f} = {embed32 / limit:.0%}",
+            ">= 90%",
+            embed32 / limit >= 0.9,
+        ),
+        (
+            "Ask mesh overhead (p50 e2e - p50 in-process)",
+            f"{mesh_p50:.1f} - {floor_p50:.1f} = {mesh_p50 - floor_p50:.1f} ms",
+            "<= 5 ms",
+            mesh_p50 - floor_p50 <= 5,
+        ),
+        (
+            "Ask throughput at c=32 vs naive baseline",
+            f"{ask32:.1f}/{naive32:.1f} = {ask32 / naive32:.2f}x",
+            ">= 3x",
+            ask32 / naive32 >= 3,
+        ),
+        (
+            "ingestion chunks/s vs embedder limit",
+            f"{chunks_per_s:.0f}/{limit:.0f} = {chunks_per_s / limit:.0%}",
+            ">= 80%",
+            chunks_per_s / limit >= 0.8,
+        ),
+        ("int8 vs fp32 speed", f"{quant['speed_ratio']:.2f}x", ">= 1.8x", quant["speed_ratio"] >= 1.8),
+        (
+            "int8 vs fp32 mean cosine",
+            f"{quant['cosine_mean']:.4f} (min {quant['cosine_min']:.4f})",
+            ">= 0.99",
+            quant["cosine_mean"] >= 0.99,
+        ),
+        (
+            f"retrieval recall@10 at {big['points']:,} chunks (tenant-filtered)",
+            f"{big['tenant_filtered_recall_at_10']:.3f}",
+            ">= 0.95",
+            big["tenant_filtered_recall_at_10"] >= 0.95,
+        ),
+        (
+            f"retrieval p50 at {big['points']:,} chunks (unfiltered)",
+            f"{big['unfiltered_p50_ms']:.2f} ms",
+            "<= 5 ms",
+            big["unfiltered_p50_ms"] <= 5,
+        ),
+    ]
+    return rows
+
+
+def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    head = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns) + "\n"
+    return head + "".join("| " + " | ".join(str(row.get(c, "")) for c in columns) + " |\n" for row in rows)
+
+
+def write(results: dict[str, Any], out: Path) -> None:
+    lines = [
+        "# ragmesh benchmarks",
+        "",
+        f"One run of `make bench` on this machine ({results['machine']['cpus']} cores), "
+        f"{results['started']} to {results['finished']}. Raw numbers: `results.json`.",
+        "",
+        "## Targets",
+        "",
+        "| figure | measured | target | met |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {name} | {value} | {target} | {'yes' if met else '**no**'} |"
+        for name, value, target, met in targets(results)
+    ]
+    limit = results["limit"]["in_process_bs32_sentences_per_s"]
+    load_cols = ["concurrency", "calls", "errors", "throughput", "p50_ms", "p95_ms", "p99_ms", "ttft_p50_ms"]
+    lines += [
+        "",
+        f"Embedding limit in-process (batch 32, 2 threads): {limit} sentences/s",
+        "",
+        "## Embedder over gRPC (single-text callers)",
+        "",
+        _table(results["embedder"], load_cols),
+        "## Ask through the mesh (AskStream, caches bypassed)",
+        "",
+        _table(results["ask"], load_cols),
+        "## Ask pipeline in-process (no gRPC, no Triton)",
+        "",
+        _table([results["ask_in_process"]], load_cols),
+        "## Naive baseline (FastAPI, model per request, brute-force search)",
+        "",
+        _table(results["naive"], load_cols),
+        "## Ingestion through Kafka",
+        "",
+        _table(
+            [{k: v for k, v in results["ingestion"].items() if k != "lag_over_time"}],
+            ["documents", "chunks_indexed", "seconds_to_searchable", "documents_per_s", "chunks_per_s"],
+        ),
+        "## Retrieval (qdrant-edge, top-10)",
+        "",
+        _table(results["retrieval"], list(results["retrieval"][0].keys())),
+        "## Quantization",
+        "",
+        _table([results["quantization"]], list(results["quantization"].keys())),
+        "![throughput](throughput.png)",
+        "",
+        "![ingestion lag](ingestion_lag.png)",
+        "",
+    ]
+    (out / "README.md").write_text("\n".join(lines))
+
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for name, rows in (("embedder", results["embedder"]), ("ask (mesh)", results["ask"]), ("naive", results["naive"])):
+        axes[0].plot([r["concurrency"] for r in rows], [r["throughput"] for r in rows], marker="o", label=name)
+        axes[1].plot([r["concurrency"] for r in rows], [r["p50_ms"] for r in rows], marker="o", label=name)
+    axes[0].axhline(
+        results["limit"]["in_process_bs32_sentences_per_s"], linestyle="--", color="grey", label="embedding limit"
+    )
+    axes[0].set(xlabel="concurrent callers", ylabel="requests/s", title="Throughput", xscale="log")
+    axes[1].set(xlabel="concurrent callers", ylabel="p50 ms", title="Latency", xscale="log", yscale="log")
+    for axis in axes:
+        axis.legend()
+        axis.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(out / "throughput.png", dpi=110)
+    plt.close(figure)
+    series = results["ingestion"]["lag_over_time"]
+    figure, axis = plt.subplots(figsize=(6, 3.5))
+    axis.plot([t for t, _ in series], [lag for _, lag in series])
+    axis.set(xlabel="seconds since first submit", ylabel="consumer lag (messages)", title="Ingestion: consumer lag")
+    axis.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(out / "ingestion_lag.png", dpi=110)
+    plt.close(figure)

@@ -1,0 +1,137 @@
+"""`make bench`: every figure of docs/benchmarks in one run on this machine (ratios, not absolutes,
+are what compare). Writes results.json, README.md (table with targets) and PNG plots."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+from bench import ingestion, report
+from bench.corpus import sentences, topic_documents
+from bench.limits import embed_all, encoder, quantization, sentences_per_second
+from bench.load import run_load
+from bench.mesh import ask_load, embedder_load
+from bench.pipeline import InProcessPipeline
+from bench.retrieval import grow, run_retrieval
+from ragmesh_devstack.settings import StackSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs/benchmarks"
+NAIVE_PORT = 8765
+
+
+def _env(settings: StackSettings) -> dict[str, str]:
+    lines = (settings.run_dir / "dev.env").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line)
+
+
+def questions_from(texts: list[str], count: int) -> list[str]:
+    rng = np.random.default_rng(3)
+    picked = rng.choice(len(texts), count, replace=False)
+    return [" ".join(texts[i].split()[:12]).rstrip(".,;:") + "?" for i in picked]
+
+
+async def naive_load(questions: list[str], concurrency: int, calls: int) -> Any:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{NAIVE_PORT}", timeout=60) as client:
+
+        async def call(index: int) -> None:
+            reply = await client.post("/ask", json={"question": questions[index % len(questions)]})
+            reply.raise_for_status()
+
+        return await run_load(call, concurrency, calls, warmup_calls=4)
+
+
+def start_naive(models: Path) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen([sys.executable, "-m", "bench.naive_service", str(models), str(NAIVE_PORT)], cwd=ROOT)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{NAIVE_PORT}/health", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    process.kill()
+    raise RuntimeError("the naive baseline did not start")
+
+
+def main() -> int:
+    settings = StackSettings()
+    env = _env(settings)
+    models = settings.deps_dir / "models"
+    texts = sentences()
+    results: dict[str, Any] = {
+        "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    questions = questions_from(texts, 200)
+    gateway = env["GATEWAY_ADDR"]
+    embedder_addr = f"127.0.0.1:{settings.embedder_port}"
+
+    print("bench: ingestion through Kafka", flush=True)
+    results["ingestion"] = ingestion.run(settings, env)
+    print("bench: embedding limit and quantization", flush=True)
+    int8 = encoder(models)
+    results["limit"] = {"in_process_bs32_sentences_per_s": round(sentences_per_second(int8, texts), 1)}
+    results["quantization"] = quantization(models, texts)
+    print("bench: embedder over gRPC", flush=True)
+    results["embedder"] = [
+        asyncio.run(embedder_load(embedder_addr, texts, c, n)).as_dict()
+        for c, n in ((1, 150), (8, 400), (32, 800), (64, 800))
+    ]
+    print("bench: Ask through the mesh", flush=True)
+    results["ask"] = [
+        asyncio.run(ask_load(gateway, env["RAGMESH_API_KEY"], questions, c, n)).as_dict()
+        for c, n in ((1, 100), (8, 200), (32, 300))
+    ]
+    print("bench: the same pipeline in-process", flush=True)
+    with tempfile.TemporaryDirectory() as data:
+
+        async def in_process() -> Any:
+            pipeline = await InProcessPipeline.build(models, topic_documents(), Path(data))
+
+            async def call(index: int) -> None:
+                await pipeline.ask(questions[index % len(questions)])
+
+            return await run_load(call, 1, 100, warmup_calls=4)
+
+        results["ask_in_process"] = asyncio.run(in_process()).as_dict()
+    print("bench: naive baseline", flush=True)
+    naive = start_naive(models)
+    try:
+        results["naive"] = [
+            asyncio.run(naive_load(questions, c, n)).as_dict() for c, n in ((1, 100), (8, 200), (32, 300))
+        ]
+    finally:
+        naive.terminate()
+        naive.wait(timeout=30)
+    print("bench: retrieval at 10k and 100k chunks", flush=True)
+    real = embed_all(
+        int8,
+        texts[:10_000] + [f"{a} {b}" for a, b in itertools.pairwise(texts)][: max(0, 10_000 - len(texts))],
+    )
+    queries = embed_all(int8, questions[:100])
+    with tempfile.TemporaryDirectory() as data:
+        results["retrieval"] = [
+            run_retrieval(grow(real, size), queries, Path(data) / f"r{size}") for size in (10_000, 100_000)
+        ]
+    results["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "results.json").write_text(json.dumps(results, indent=2))
+    report.write(results, OUT)
+    print((OUT / "README.md").read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
