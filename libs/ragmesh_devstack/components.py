@@ -117,18 +117,31 @@ def jaeger(settings: StackSettings) -> Component:
 
 
 def _model_repository(settings: StackSettings) -> Path:
-    """Copies the repo's model sources into .run/ and links in the built artifacts."""
+    """Copies the repo's model sources into .run/ and links in the built artifacts. causal_lm is
+    left out unless a model folder is configured (it needs torch, from the model-build venv)."""
     repository = settings.run_dir / "model-repository"
     shutil.rmtree(repository, ignore_errors=True)
+    skipped = () if settings.causal_lm_model_dir else ("causal_lm",)
     shutil.copytree(
         settings.root / "models/triton",
         repository,
-        ignore=shutil.ignore_patterns("__pycache__", "*.onnx", "tokenizer.json"),
+        ignore=shutil.ignore_patterns("__pycache__", "*.onnx", "tokenizer.json", *skipped),
     )
     artifacts = settings.deps_dir / "models"
     version_dir = repository / "minilm" / "1"
     (version_dir / "model.onnx").symlink_to((artifacts / "minilm-int8.onnx").resolve())
     (version_dir / "tokenizer.json").symlink_to((artifacts / "tokenizer.json").resolve())
+    if settings.causal_lm_model_dir:
+        config = repository / "causal_lm" / "config.pbtxt"
+        environment = (settings.deps_dir / "model-build-venv").resolve()
+        model_dir = Path(settings.causal_lm_model_dir).resolve()
+        text = config.read_text().replace(
+            'key: "hf_model_dir"\n  value: { string_value: "" }',
+            f'key: "hf_model_dir"\n  value: {{ string_value: "{model_dir}" }}',
+        )
+        config.write_text(
+            text + f'parameters: {{\n  key: "EXECUTION_ENV_PATH"\n  value: {{ string_value: "{environment}" }}\n}}\n'
+        )
     return repository
 
 
@@ -209,7 +222,12 @@ def services(settings: StackSettings) -> list[Component]:
                 "EMBEDDER_TRITON_METRICS_URL": f"http://127.0.0.1:{s.triton_metrics_port}/metrics",
             },
         ),
-        python_service(s, "generator", s.generator_port, {"GENERATOR_TRITON_URL": triton_url}),
+        python_service(
+            s,
+            "generator",
+            s.generator_port,
+            {"GENERATOR_TRITON_URL": triton_url, "GENERATOR_TRITON_MODEL": s.generator_model},
+        ),
         python_service(
             s,
             "gateway",

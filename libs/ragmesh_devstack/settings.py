@@ -36,6 +36,11 @@ class StackSettings(BaseSettings):
     start_timeout_seconds: float = 180.0
     # Triton's own OpenTelemetry spans (queue, compute) in the caller's trace.
     triton_tracing: bool = True
+    # A local Hugging Face causal-LM folder: when set, Triton also loads the causal_lm model (with
+    # the model-build venv as its Python environment) and GENERATOR_TRITON_MODEL can name it.
+    causal_lm_model_dir: str = ""
+    # The generator's model: "generator" (extractive) or "causal_lm".
+    generator_model: str = "generator"
 
     @property
     def run_dir(self) -> Path:

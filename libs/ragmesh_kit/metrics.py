@@ -62,7 +62,11 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):
     def _observe(
         self, method: str, started: float, context: grpc.aio.ServicerContext, error: BaseException | None
     ) -> None:
-        self._metrics.rpc_duration.labels(method, _code(context, error)).observe(time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        code = _code(context, error)
+        self._metrics.rpc_duration.labels(method, code).observe(elapsed)
+        # One access-log line per call; it runs inside the call's span, so it carries trace_id.
+        _log.info("rpc", extra={"fields": {"method": method, "code": code, "duration_ms": round(elapsed * 1000, 2)}})
 
     async def intercept_service(
         self,

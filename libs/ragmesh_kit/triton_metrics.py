@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from prometheus_client.core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
+from prometheus_client.samples import Sample
 
 RELAYED = (
     "nv_inference_request_success",
@@ -38,8 +39,14 @@ class TritonMetricsRelay(Collector):
         for family in text_string_to_metric_families(text):
             if family.name not in RELAYED:
                 continue
-            metric = Metric(family.name, family.documentation, family.type)
-            metric.samples = [s for s in family.samples if s.labels.get("model") in self._models]
+            # Relayed as untyped under Triton's own sample names: typed counters would be renamed
+            # with a _total suffix and no longer match Triton's documentation and dashboards.
+            metric = Metric(family.name, family.documentation, "untyped")
+            metric.samples = [
+                Sample(family.name, s.labels, s.value, s.timestamp, s.exemplar)
+                for s in family.samples
+                if s.labels.get("model") in self._models
+            ]
             if metric.samples:
                 relayed.append(metric)
         return relayed

@@ -14,9 +14,13 @@ from ragmesh_kit.runner import run_service
 from ragmesh_kit.server import GrpcService
 from ragmesh_kit.service_clients import EmbedderClient, GeneratorClient, RetrieverClient
 from services.gateway.adapters.kafka_publisher import KafkaDocumentPublisher
+from services.gateway.adapters.metrics import AskMetrics
+from services.gateway.app.answer_cache import AnswerCache
 from services.gateway.app.ask import AskLimits, AskQuestion
 from services.gateway.app.auth import ApiKeyAuthenticator, parse_key_entries
 from services.gateway.app.documents import DocumentIntake
+from services.gateway.app.generations import IndexGenerations
+from services.gateway.app.quotas import QuotaBook, TenantLimits, parse_tenant_limits
 from services.gateway.entrypoints.grpc_servicer import GatewayServicer
 from services.gateway.settings import GatewaySettings
 
@@ -27,6 +31,16 @@ def load_key_entries(settings: GatewaySettings) -> dict[str, str]:
         lines.extend(Path(settings.api_keys_file).read_text().splitlines())
     lines.extend(settings.api_keys.split(","))
     return parse_key_entries(lines)
+
+
+def quota_book(settings: GatewaySettings) -> QuotaBook:
+    defaults = TenantLimits(
+        rpm=settings.requests_per_minute,
+        tpm=settings.tokens_per_minute,
+        tpd=settings.tokens_per_day,
+        burst=settings.request_burst,
+    )
+    return QuotaBook(defaults, parse_tenant_limits(settings.tenant_limits, defaults))
 
 
 async def build(settings: GatewaySettings, provider: TracerProvider) -> GrpcService:
@@ -40,16 +54,30 @@ async def build(settings: GatewaySettings, provider: TracerProvider) -> GrpcServ
         settings.publish_timeout_seconds,
         provider.get_tracer("ragmesh.gateway"),
     )
+    retriever = RetrieverClient(retriever_channel, settings.search_timeout_seconds)
+    generations = IndexGenerations(retriever, settings.cache_settle_seconds)
     ask = AskQuestion(
         EmbedderClient(embedder_channel, settings.embed_timeout_seconds),
-        RetrieverClient(retriever_channel, settings.search_timeout_seconds),
+        retriever,
         GeneratorClient(generator_channel, settings.generate_timeout_seconds),
-        AskLimits(settings.default_top_k, settings.max_top_k, settings.max_question_chars),
+        AskLimits(
+            default_top_k=settings.default_top_k,
+            max_top_k=settings.max_top_k,
+            max_question_chars=settings.max_question_chars,
+            default_min_score=settings.default_min_score,
+            max_chunks_per_document=settings.max_chunks_per_document,
+        ),
+        quota_book(settings),
+        AnswerCache(
+            settings.cache_ttl_seconds, settings.semantic_cache_threshold, settings.cache_max_entries_per_tenant
+        ),
+        generations,
+        AskMetrics(metrics),
     )
     servicer = GatewayServicer(
         ApiKeyAuthenticator(load_key_entries(settings)),
         ask,
-        DocumentIntake(publisher, settings.max_document_bytes),
+        DocumentIntake(publisher, retriever, generations, settings.max_document_bytes),
     )
 
     def register(server: grpc.aio.Server) -> None:

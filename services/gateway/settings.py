@@ -28,3 +28,23 @@ class GatewaySettings(ServiceSettings):
     max_top_k: int = 50
     max_question_chars: int = 4000
     max_document_bytes: int = 2 * 1024 * 1024
+    # Chunks below this cosine score are not used when a request sends min_score 0. MiniLM scores
+    # unrelated text around 0-0.15 and a chunk that answers the question well above 0.3.
+    default_min_score: float = 0.15
+    # At most this many chunks of one document per answer, so one long document cannot crowd out
+    # the others (0: no limit).
+    max_chunks_per_document: int = 3
+    # Per-tenant limits, per gateway replica (the state is in memory). Defaults for every tenant ...
+    requests_per_minute: int = 600
+    request_burst: int = 0  # 0: as many as requests_per_minute
+    tokens_per_minute: int = 200_000
+    tokens_per_day: int = 5_000_000
+    # ... and overrides: "tenant-b:rpm=5,tpm=2000,tpd=100000,burst=2;other:tpm=1000".
+    tenant_limits: str = ""
+    # Answer caches (per tenant, per replica).
+    cache_ttl_seconds: float = 600.0
+    cache_max_entries_per_tenant: int = 512
+    semantic_cache_threshold: float = 0.95
+    # After this gateway publishes a document change, answers are not cached until the change is
+    # indexed (retriever document state) or this long has passed.
+    cache_settle_seconds: float = 120.0

@@ -1,13 +1,24 @@
-"""Use case: answer a tenant's question — embed it, search the tenant's chunks, generate."""
+"""Use case: answer a tenant's question — admit it (rate limit, token quotas), serve it from the
+answer caches when possible, else embed it, search the tenant's chunks and generate."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
-from ragmesh_kit.domain import GeneratedAnswer, GeneratedPiece, MetadataFilter
+from ragmesh_kit.domain import GeneratedAnswer, GeneratedPiece, MetadataFilter, TokenUsage
 from ragmesh_kit.errors import DependencyFailed, InvalidArgument
-from services.gateway.app.ports import Embedder, Generator, Retriever
+from services.gateway.app.answer_cache import AnswerCache, CacheKey, normalise_question
+from services.gateway.app.generations import IndexGenerations
+from services.gateway.app.ports import AskObserver, Embedder, Generator, Retriever
+from services.gateway.app.quotas import QuotaBook, QuotaLeft, RetryLater
+
+# How an answer was served (CacheStatus in the protos).
+MISS = "miss"
+EXACT_HIT = "exact_hit"
+SEMANTIC_HIT = "semantic_hit"
+BYPASSED = "bypassed"
 
 
 @dataclass(frozen=True)
@@ -15,6 +26,8 @@ class AskLimits:
     default_top_k: int
     max_top_k: int
     max_question_chars: int
+    default_min_score: float = 0.0
+    max_chunks_per_document: int = 0
 
 
 @dataclass(frozen=True)
@@ -24,16 +37,50 @@ class Question:
     top_k: int = 0
     filters: Sequence[MetadataFilter] = ()
     max_context_tokens: int = 0
+    min_score: float = 0.0
+    bypass_cache: bool = False
+
+
+@dataclass(frozen=True)
+class AskResult:
+    """The end of an answer. ``answer.usage`` is what this request consumed: zero on a cache hit."""
+
+    answer: GeneratedAnswer
+    cache: str
+    quota: QuotaLeft
+
+
+@dataclass(frozen=True)
+class _Plan:
+    top_k: int
+    min_score: float
+    options: str
 
 
 class AskQuestion:
-    def __init__(self, embedder: Embedder, retriever: Retriever, generator: Generator, limits: AskLimits) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        retriever: Retriever,
+        generator: Generator,
+        limits: AskLimits,
+        quotas: QuotaBook,
+        cache: AnswerCache,
+        generations: IndexGenerations,
+        observer: AskObserver,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
         self._embedder = embedder
         self._retriever = retriever
         self._generator = generator
         self._limits = limits
+        self._quotas = quotas
+        self._cache = cache
+        self._generations = generations
+        self._observer = observer
+        self._clock = clock
 
-    def _validate(self, question: Question) -> int:
+    def _plan(self, question: Question) -> _Plan:
         if not question.text.strip():
             raise InvalidArgument("question is empty; send the question text")
         if len(question.text) > self._limits.max_question_chars:
@@ -43,21 +90,80 @@ class AskQuestion:
         top_k = question.top_k or self._limits.default_top_k
         if top_k > self._limits.max_top_k:
             raise InvalidArgument(f"top_k is {top_k}; the limit is {self._limits.max_top_k}")
-        return top_k
+        min_score = question.min_score or self._limits.default_min_score
+        if not -1.0 <= min_score <= 1.0:
+            raise InvalidArgument(f"min_score is {min_score}; a cosine score is between -1 and 1")
+        # Everything besides the question that changes the answer is part of the cache key.
+        options = repr((top_k, tuple(question.filters), question.max_context_tokens, round(min_score, 6)))
+        return _Plan(top_k, min_score, options)
 
-    async def stream(self, question: Question) -> AsyncIterator[GeneratedPiece | GeneratedAnswer]:
-        top_k = self._validate(question)
+    async def stream(self, question: Question) -> AsyncIterator[GeneratedPiece | AskResult]:
+        started = self._clock()
+        plan = self._plan(question)
+        tenant = question.tenant_id
+        try:
+            self._quotas.admit(tenant)
+        except RetryLater as refused:
+            self._observer.refused(refused.kind)
+            raise
+        key: CacheKey | None = None
+        settled = False
+        if not question.bypass_cache:
+            generation = await self._generations.current(tenant)
+            settled = generation.settled
+            key = CacheKey(tenant, normalise_question(question.text), generation.number, plan.options)
+            cached = self._cache.exact(key)
+            if cached is not None:
+                async for event in self._serve_cached(cached, EXACT_HIT, tenant, started):
+                    yield event
+                return
         [vector] = await self._embedder.embed([question.text])
-        chunks = await self._retriever.search(question.tenant_id, vector, top_k, question.filters)
-        async for event in self._generator.generate(question.text, chunks, question.max_context_tokens):
-            yield event
-
-    async def answer(self, question: Question) -> GeneratedAnswer:
+        if key is not None:
+            cached = self._cache.semantic(key, vector)
+            if cached is not None:
+                async for event in self._serve_cached(cached, SEMANTIC_HIT, tenant, started):
+                    yield event
+                return
+        status = BYPASSED if key is None else MISS
+        chunks = await self._retriever.search(
+            tenant, vector, plan.top_k, question.filters, plan.min_score, self._limits.max_chunks_per_document
+        )
         final: GeneratedAnswer | None = None
+        first_sent = False
+        async for generated in self._generator.generate(question.text, chunks, question.max_context_tokens):
+            if isinstance(generated, GeneratedAnswer):
+                final = generated
+                continue
+            if not first_sent:
+                self._observer.first_piece(self._clock() - started, status)
+                first_sent = True
+            yield generated
+        if final is None:
+            raise DependencyFailed("generator: the stream ended without a final answer")
+        quota = self._quotas.charge(tenant, final.usage.total_tokens)
+        # Answers without sources are not kept: they are cheap and usually mean the documents
+        # are not indexed yet.
+        if key is not None and settled and final.citations:
+            self._cache.drop_older_generations(tenant, key.generation)
+            self._cache.store(key, vector, final)
+        self._observer.answered(self._clock() - started, status)
+        yield AskResult(final, status, quota)
+
+    async def _serve_cached(
+        self, cached: GeneratedAnswer, status: str, tenant: str, started: float
+    ) -> AsyncIterator[GeneratedPiece | AskResult]:
+        self._observer.first_piece(self._clock() - started, status)
+        yield GeneratedPiece(cached.answer)
+        self._observer.answered(self._clock() - started, status)
+        free = GeneratedAnswer(answer=cached.answer, citations=cached.citations, usage=TokenUsage())
+        yield AskResult(free, status, self._quotas.remaining(tenant))
+
+    async def answer(self, question: Question) -> AskResult:
+        final: AskResult | None = None
         # Read the stream to its end (not just to the final message) so every span and call
         # downstream completes normally.
         async for event in self.stream(question):
-            if isinstance(event, GeneratedAnswer):
+            if isinstance(event, AskResult):
                 final = event
         if final is None:
             raise DependencyFailed("generator: the stream ended without a final answer")

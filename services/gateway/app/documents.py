@@ -1,14 +1,19 @@
-"""Use cases: accept a document for indexing, or ask for its removal, by publishing an event."""
+"""Use cases: accept a document for indexing, or ask for its removal, by publishing an event;
+tell where a document stands."""
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import uuid
 
-from ragmesh_kit.domain import DELETE, UPSERT, DocumentCommand, MetadataScalar
-from ragmesh_kit.errors import InvalidArgument
-from services.gateway.app.ports import DocumentPublisher
+from ragmesh_kit.domain import ACCEPTED, DELETE, UPSERT, DocumentCommand, DocumentStatus, MetadataScalar
+from ragmesh_kit.errors import InvalidArgument, NotFound, RagmeshError
+from services.gateway.app.generations import IndexGenerations
+from services.gateway.app.ports import DocumentPublisher, DocumentStateRecorder
+
+_log = logging.getLogger(__name__)
 
 _DOCUMENT_ID = re.compile(r"^[A-Za-z0-9._:/-]{1,256}$")
 
@@ -25,8 +30,16 @@ def _version_or_now(version: int) -> int:
 
 
 class DocumentIntake:
-    def __init__(self, publisher: DocumentPublisher, max_document_bytes: int) -> None:
+    def __init__(
+        self,
+        publisher: DocumentPublisher,
+        states: DocumentStateRecorder,
+        generations: IndexGenerations,
+        max_document_bytes: int,
+    ) -> None:
         self._publisher = publisher
+        self._states = states
+        self._generations = generations
         self._max_document_bytes = max_document_bytes
 
     async def submit(
@@ -55,7 +68,29 @@ class DocumentIntake:
             event_id=str(uuid.uuid4()),
         )
         await self._publisher.publish(command)
+        self._generations.changed(tenant_id, document_id, command.version)
+        await self._record_accepted(command)
         return command
+
+    async def _record_accepted(self, command: DocumentCommand) -> None:
+        """Recorded after publishing (a document is accepted once Kafka has it), unless the
+        retriever already holds a newer state. Kafka has the document either way, so a failure
+        here must not fail the submission: the client would resubmit what is already accepted."""
+        status = DocumentStatus(document_id=command.document_id, state=ACCEPTED, version=command.version)
+        try:
+            await self._states.record_document_state(command.tenant_id, status)
+        except RagmeshError as error:
+            _log.warning(
+                "document accepted but its state was not recorded",
+                extra={"fields": {"document_id": command.document_id, "reason": error.message}},
+            )
+
+    async def status(self, tenant_id: str, document_id: str) -> DocumentStatus:
+        _check_document_id(document_id)
+        status = await self._states.get_document_state(tenant_id, document_id)
+        if status is None:
+            raise NotFound(f"document {document_id} is not known for this tenant")
+        return status
 
     async def delete(self, tenant_id: str, document_id: str) -> DocumentCommand:
         _check_document_id(document_id)
@@ -67,4 +102,5 @@ class DocumentIntake:
             event_id=str(uuid.uuid4()),
         )
         await self._publisher.publish(command)
+        self._generations.changed(tenant_id, document_id, command.version)
         return command

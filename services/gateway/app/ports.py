@@ -5,6 +5,7 @@ from typing import Protocol
 
 from ragmesh_kit.domain import (
     DocumentCommand,
+    DocumentStatus,
     GeneratedAnswer,
     GeneratedPiece,
     MetadataFilter,
@@ -18,8 +19,22 @@ class Embedder(Protocol):
 
 class Retriever(Protocol):
     async def search(
-        self, tenant_id: str, vector: Sequence[float], top_k: int, filters: Sequence[MetadataFilter]
+        self,
+        tenant_id: str,
+        vector: Sequence[float],
+        top_k: int,
+        filters: Sequence[MetadataFilter],
+        score_threshold: float = 0.0,
+        max_chunks_per_document: int = 0,
     ) -> list[ScoredChunk]: ...
+
+
+class DocumentStates(Protocol):
+    async def get_document_state(self, tenant_id: str, document_id: str) -> DocumentStatus | None: ...
+
+
+class DocumentStateRecorder(DocumentStates, Protocol):
+    async def record_document_state(self, tenant_id: str, status: DocumentStatus) -> DocumentStatus: ...
 
 
 class Generator(Protocol):
@@ -30,3 +45,13 @@ class Generator(Protocol):
 
 class DocumentPublisher(Protocol):
     async def publish(self, command: DocumentCommand) -> None: ...
+
+
+class AskObserver(Protocol):
+    """Where the ask use case reports what happened (Prometheus and the span in production)."""
+
+    def first_piece(self, seconds: float, cache: str) -> None: ...
+
+    def answered(self, seconds: float, cache: str) -> None: ...
+
+    def refused(self, reason: str) -> None: ...

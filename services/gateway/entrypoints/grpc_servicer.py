@@ -7,18 +7,29 @@ from collections.abc import AsyncIterator
 import grpc
 from opentelemetry import trace
 
+from ragmesh.common.v1 import types_pb2
 from ragmesh.gateway.v1 import gateway_pb2, gateway_pb2_grpc
-from ragmesh_kit.domain import GeneratedAnswer
 from ragmesh_kit.proto_convert import (
     citation_to_proto,
+    document_status_to_proto,
     filters_from_proto,
     metadata_from_proto,
     usage_to_proto,
 )
 from ragmesh_kit.telemetry import current_trace_id
-from services.gateway.app.ask import AskQuestion, Question
+from services.gateway.app import ask
+from services.gateway.app.ask import AskQuestion, AskResult, Question
 from services.gateway.app.auth import ApiKeyAuthenticator
 from services.gateway.app.documents import DocumentIntake
+from services.gateway.app.quotas import QuotaLeft, RetryLater
+
+_CACHE_STATUS = {
+    ask.MISS: types_pb2.CACHE_STATUS_MISS,
+    ask.EXACT_HIT: types_pb2.CACHE_STATUS_EXACT_HIT,
+    ask.SEMANTIC_HIT: types_pb2.CACHE_STATUS_SEMANTIC_HIT,
+    ask.BYPASSED: types_pb2.CACHE_STATUS_BYPASSED,
+}
+RETRY_AFTER_KEY = "retry-after-seconds"
 
 
 def _api_key(context: grpc.aio.ServicerContext) -> str | None:
@@ -28,6 +39,15 @@ def _api_key(context: grpc.aio.ServicerContext) -> str | None:
         if key == "authorization" and str(value).lower().startswith("bearer "):
             return str(value)[7:].strip()
     return None
+
+
+def _quota(left: QuotaLeft) -> types_pb2.QuotaRemaining:
+    return types_pb2.QuotaRemaining(tokens_this_minute=left.tokens_this_minute, tokens_today=left.tokens_today)
+
+
+def _say_when_to_retry(context: grpc.aio.ServicerContext, refused: RetryLater) -> None:
+    # The error interceptor keeps trailing metadata set here when it aborts with the status.
+    context.set_trailing_metadata(((RETRY_AFTER_KEY, str(refused.retry_after_seconds)),))
 
 
 class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
@@ -44,41 +64,56 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
     def _question(self, request: gateway_pb2.AskRequest | gateway_pb2.AskStreamRequest, tenant: str) -> Question:
         span = trace.get_current_span()
         span.set_attribute("ragmesh.top_k", request.top_k)
+        span.set_attribute("ragmesh.bypass_cache", request.bypass_cache)
         return Question(
             tenant_id=tenant,
             text=request.question,
             top_k=request.top_k,
             filters=filters_from_proto(request.filters),
             max_context_tokens=request.max_context_tokens,
+            min_score=request.min_score,
+            bypass_cache=request.bypass_cache,
         )
 
     async def Ask(  # noqa: N802 - gRPC method name
         self, request: gateway_pb2.AskRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.AskResponse:
-        result = await self._ask.answer(self._question(request, self._tenant(context)))
+        try:
+            result = await self._ask.answer(self._question(request, self._tenant(context)))
+        except RetryLater as refused:
+            _say_when_to_retry(context, refused)
+            raise
         return gateway_pb2.AskResponse(
-            answer=result.answer,
-            citations=[citation_to_proto(item) for item in result.citations],
-            usage=usage_to_proto(result.usage),
+            answer=result.answer.answer,
+            citations=[citation_to_proto(item) for item in result.answer.citations],
+            usage=usage_to_proto(result.answer.usage),
             trace_id=current_trace_id(),
+            cache=_CACHE_STATUS[result.cache],
+            quota=_quota(result.quota),
         )
 
     async def AskStream(  # noqa: N802
         self, request: gateway_pb2.AskStreamRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[gateway_pb2.AskStreamResponse]:
         question = self._question(request, self._tenant(context))
-        async for event in self._ask.stream(question):
-            if isinstance(event, GeneratedAnswer):
-                yield gateway_pb2.AskStreamResponse(
-                    complete=gateway_pb2.AnswerComplete(
-                        answer=event.answer,
-                        citations=[citation_to_proto(item) for item in event.citations],
-                        usage=usage_to_proto(event.usage),
-                        trace_id=current_trace_id(),
+        try:
+            async for event in self._ask.stream(question):
+                if isinstance(event, AskResult):
+                    yield gateway_pb2.AskStreamResponse(
+                        complete=gateway_pb2.AnswerComplete(
+                            answer=event.answer.answer,
+                            citations=[citation_to_proto(item) for item in event.answer.citations],
+                            usage=usage_to_proto(event.answer.usage),
+                            trace_id=current_trace_id(),
+                            cache=_CACHE_STATUS[event.cache],
+                            quota=_quota(event.quota),
+                        )
                     )
-                )
-            else:
-                yield gateway_pb2.AskStreamResponse(piece=gateway_pb2.AnswerPiece(text=event.text))
+                else:
+                    yield gateway_pb2.AskStreamResponse(piece=gateway_pb2.AnswerPiece(text=event.text))
+        except RetryLater as refused:
+            _say_when_to_retry(context, refused)
+            raise
 
     async def SubmitDocument(  # noqa: N802
         self, request: gateway_pb2.SubmitDocumentRequest, context: grpc.aio.ServicerContext
@@ -101,4 +136,12 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         command = await self._documents.delete(self._tenant(context), request.document_id)
         return gateway_pb2.DeleteDocumentResponse(
             document_id=command.document_id, version=command.version, trace_id=current_trace_id()
+        )
+
+    async def GetDocumentStatus(  # noqa: N802
+        self, request: gateway_pb2.GetDocumentStatusRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.GetDocumentStatusResponse:
+        status = await self._documents.status(self._tenant(context), request.document_id)
+        return gateway_pb2.GetDocumentStatusResponse(
+            status=document_status_to_proto(status), trace_id=current_trace_id()
         )

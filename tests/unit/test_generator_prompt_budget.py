@@ -1,0 +1,46 @@
+"""Prompt assembly: the context budget is respected exactly and near-duplicates are dropped."""
+
+from __future__ import annotations
+
+from pydoc_data.topics import topics
+
+from ragmesh_kit.domain import Chunk, ScoredChunk
+from ragmesh_kit.tokens import TokenCounter
+from services.generator.app.prompt import PromptBuilder, _source_block, head_text, tail_text
+
+
+def _scored(doc: str, text: str, score: float) -> ScoredChunk:
+    return ScoredChunk(Chunk(f"{doc}#0", doc, 0, 1, f"Title {doc}", text, {}), score)
+
+
+def test_context_tokens_are_exact_and_nothing_more_fits() -> None:
+    tokens = TokenCounter()
+    names = ["pass", "break", "continue", "global", "nonlocal", "del", "return", "assert"]
+    chunks = [_scored(name, topics[name][:900], 0.9 - i / 20) for i, name in enumerate(names)]
+    question = "What does the del statement do?"
+    for budget in (0, 150, 300, 700, 1200):
+        prompt = PromptBuilder(tokens).build(question, chunks, budget)
+        blocks = [_source_block(source.label, source.scored) for source in prompt.sources]
+        assert prompt.context_tokens == sum(tokens.count(block) for block in blocks)
+        assert prompt.context_tokens <= budget
+        # The whole prompt is exactly head + sources + tail, counted the same way.
+        assert prompt.text == head_text() + "".join(blocks) + tail_text(question)
+        assert prompt.prompt_tokens == tokens.count(prompt.text)
+        assert prompt.prompt_tokens == tokens.count(head_text()) + prompt.context_tokens + tokens.count(
+            tail_text(question)
+        )
+        # Every chunk left out would have overflowed the budget.
+        included = {source.scored.chunk.document_id for source in prompt.sources}
+        for label, scored in enumerate(chunks, start=len(prompt.sources) + 1):
+            if scored.chunk.document_id not in included:
+                assert prompt.context_tokens + tokens.count(_source_block(label, scored)) > budget
+
+
+def test_near_duplicates_are_dropped_and_different_chunks_kept() -> None:
+    base = topics["pass"][:600]
+    near = base.replace("statement", "statement ").replace("null", "null") + " Indeed."
+    chunks = [_scored("a", base, 0.9), _scored("b", near, 0.85), _scored("c", topics["break"][:600], 0.8)]
+    prompt = PromptBuilder(TokenCounter(), near_duplicate_jaccard=0.9).build("q", chunks, 10_000)
+    assert [source.scored.chunk.document_id for source in prompt.sources] == ["a", "c"]
+    strict = PromptBuilder(TokenCounter(), near_duplicate_jaccard=1.01).build("q", chunks, 10_000)
+    assert len(strict.sources) == 3
