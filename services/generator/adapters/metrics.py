@@ -24,6 +24,16 @@ class GenerationMetrics:
             "ragmesh_generator_generations_total", "Generations by outcome.", ["model", "outcome"]
         )
 
+        self._tokens = metrics.counter(
+            "ragmesh_generator_tokens_total",
+            "Tokens (cl100k_base) by kind: prompt, completion; the completion rate is generated tokens/s.",
+            ["model", "kind"],
+        )
+
+    def tokens(self, prompt_tokens: int, completion_tokens: int) -> None:
+        self._tokens.labels(self._model, "prompt").inc(prompt_tokens)
+        self._tokens.labels(self._model, "completion").inc(completion_tokens)
+
     def first_piece(self, seconds: float) -> None:
         self._first_piece.labels(self._model).observe(seconds)
 

@@ -9,6 +9,8 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
+from opentelemetry import trace
+
 from ragmesh_kit.domain import Citation, ScoredChunk, TokenUsage
 from ragmesh_kit.errors import InvalidArgument
 from ragmesh_kit.tokens import TokenCounter
@@ -107,9 +109,20 @@ class GenerateAnswer:
             if self._observer is not None:
                 self._observer.finished(outcome, time.perf_counter() - started)
         answer = "".join(pieces).strip()
+        usage = TokenUsage(prompt_tokens=prompt.prompt_tokens, completion_tokens=self._tokens.count(answer))
+        span = trace.get_current_span()
+        # OpenTelemetry GenAI conventions; counts only, never the prompt or the answer text.
+        span.set_attribute("gen_ai.operation.name", "text_completion")
+        span.set_attribute("gen_ai.request.model", self._model.name)
+        span.set_attribute("gen_ai.request.max_tokens", output_budget)
+        span.set_attribute("gen_ai.usage.input_tokens", usage.prompt_tokens)
+        span.set_attribute("gen_ai.usage.output_tokens", usage.completion_tokens)
+        span.set_attribute("ragmesh.context_chunks", len(prompt.sources))
+        if self._observer is not None:
+            self._observer.tokens(usage.prompt_tokens, usage.completion_tokens)
         yield AnswerDone(
             answer=answer,
             citations=extract_citations(answer, prompt.sources),
-            usage=TokenUsage(prompt_tokens=prompt.prompt_tokens, completion_tokens=self._tokens.count(answer)),
+            usage=usage,
             model=self._model.name,
         )
