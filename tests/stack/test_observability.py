@@ -136,15 +136,15 @@ def test_metrics_endpoints_move_with_traffic(asked, running_stack) -> None:
         ("generator", "GeneratorService/Generate"),
     ]:
         assert _sample_sum(after[name], series, method) > _sample_sum(before[name], series, method), name
-    for name, moving in [
-        ("gateway", "ragmesh_gateway_answer_cache_total"),
-        ("gateway", "ragmesh_gateway_answer_seconds_count"),
-        ("generator", 'ragmesh_generator_tokens_total{kind="completion"'),
-        ("generator", "ragmesh_generator_time_to_first_piece_seconds_count"),
-        ("indexer", "ragmesh_indexer_documents_total"),
-        ("indexer", "ragmesh_indexer_chunks_indexed_total"),
+    for name, moving, labels in [
+        ("gateway", "ragmesh_gateway_answer_cache_total", ""),
+        ("gateway", "ragmesh_gateway_answer_seconds_count", ""),
+        ("generator", "ragmesh_generator_tokens_total", 'kind="completion"'),
+        ("generator", "ragmesh_generator_time_to_first_piece_seconds_count", ""),
+        ("indexer", "ragmesh_indexer_documents_total", ""),
+        ("indexer", "ragmesh_indexer_chunks_indexed_total", ""),
     ]:
-        assert _sample_sum(after[name], moving) > _sample_sum(before[name], moving), moving
+        assert _sample_sum(after[name], moving, labels) > _sample_sum(before[name], moving, labels), moving
     embedder = after["embedder"]
     assert _sample_sum(embedder, "ragmesh_embedder_texts_per_request_count") > 0
     assert "nv_inference_queue_duration_us{" in embedder and 'model="minilm"' in embedder
