@@ -84,8 +84,12 @@ async def serve(service: GrpcService) -> None:
             MetricsInterceptor(metrics),
             ErrorMappingInterceptor(),
         ],
-        maximum_concurrent_rpcs=service.max_concurrent_rpcs,
-        options=[("grpc.so_reuseport", 0)],
+        maximum_concurrent_rpcs=service.max_concurrent_rpcs or settings.max_concurrent_rpcs,
+        options=[
+            ("grpc.so_reuseport", 0),
+            ("grpc.max_receive_message_length", settings.max_request_bytes),
+            ("grpc.max_send_message_length", 64 * 1024 * 1024),
+        ],
     )
     service.register(server)
     health_servicer = health.aio.HealthServicer()

@@ -24,6 +24,10 @@ class ServiceSettings(BaseSettings):
     )
     # Seconds a SIGTERM waits for in-flight RPCs before cancelling them.
     drain_seconds: float = 10.0
+    # Declared limits: calls in flight beyond this are refused at once with RESOURCE_EXHAUSTED
+    # (overload never queues without bound), and requests larger than max_request_bytes too.
+    max_concurrent_rpcs: int = 256
+    max_request_bytes: int = 8 * 1024 * 1024
     # Seconds between dependency checks that drive the health status.
     health_interval_seconds: float = 2.0
 
