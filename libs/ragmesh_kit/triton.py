@@ -13,6 +13,7 @@ import grpc
 import numpy as np
 from tritonclient.grpc import service_pb2, service_pb2_grpc
 
+from ragmesh_kit.circuit_breaker import OPEN, CircuitBreaker
 from ragmesh_kit.errors import from_rpc_error
 
 _DTYPES = {"FP32": np.float32, "INT64": np.int64, "INT32": np.int32, "BOOL": np.bool_}
@@ -83,12 +84,28 @@ class StreamedResponse:
     final: bool
 
 
+# Failures that mean "Triton is not there or not keeping up", which the breaker counts; a bad
+# request (INVALID_ARGUMENT) says nothing about Triton's health.
+_OUTAGE_CODES = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.INTERNAL}
+
+
 class TritonClient:
-    def __init__(self, channel: grpc.aio.Channel, timeout_seconds: float) -> None:
+    def __init__(
+        self, channel: grpc.aio.Channel, timeout_seconds: float, breaker: CircuitBreaker | None = None
+    ) -> None:
         self._stub = service_pb2_grpc.GRPCInferenceServiceStub(channel)
         self._timeout = timeout_seconds
+        self.breaker = breaker or CircuitBreaker("triton")
+
+    def _failed(self, error: grpc.aio.AioRpcError) -> None:
+        if error.code() in _OUTAGE_CODES:
+            self.breaker.failed()
 
     async def model_ready(self, model: str) -> bool:
+        """Ready when Triton says so and the breaker is not open: health follows the breaker, and
+        after its cool-down (half-open) it follows Triton again."""
+        if self.breaker.state == OPEN:
+            return False
         try:
             reply = await self._stub.ModelReady(
                 service_pb2.ModelReadyRequest(name=model), timeout=min(self._timeout, 2.0)
@@ -100,10 +117,13 @@ class TritonClient:
     async def infer(
         self, model: str, inputs: Mapping[str, Tensor], outputs: Sequence[str]
     ) -> dict[str, np.ndarray | list[bytes]]:
+        self.breaker.before_call()
         try:
             response = await self._stub.ModelInfer(_request(model, inputs, outputs), timeout=self._timeout)
         except grpc.aio.AioRpcError as error:
+            self._failed(error)
             raise from_rpc_error(f"triton model {model}", error) from error
+        self.breaker.succeeded()
         return _outputs(response)
 
     async def stream(
@@ -114,6 +134,7 @@ class TritonClient:
         cancels the request inside Triton."""
         request = _request(model, inputs, outputs)
         request.parameters["triton_enable_empty_final_response"].bool_param = True
+        self.breaker.before_call()
         call = self._stub.ModelStreamInfer(timeout=timeout or self._timeout)
         try:
             await call.write(request)
@@ -126,11 +147,14 @@ class TritonClient:
                         ),
                     )
                 final = reply.infer_response.parameters["triton_final_response"].bool_param
+                self.breaker.succeeded()
                 yield StreamedResponse(outputs=_outputs(reply.infer_response), final=final)
                 if final:
                     # Half-close and let Triton end the stream, so the call completes cleanly.
                     await call.done_writing()
         except grpc.aio.AioRpcError as error:
+            if error.code() != grpc.StatusCode.CANCELLED:
+                self._failed(error)
             raise from_rpc_error(f"triton model {model}", error) from error
         finally:
             if not call.done():

@@ -1,4 +1,4 @@
-"""Wires the indexer: Kafka consumer -> IndexDocument -> embedder and retriever clients."""
+"""Wires the indexer: Kafka consumer -> IndexBatch -> embedder and retriever clients."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from ragmesh_kit.runner import run_service
 from ragmesh_kit.server import GrpcService
 from ragmesh_kit.service_clients import EmbedderClient, RetrieverClient
 from ragmesh_kit.tokens import TokenCounter
+from services.indexer.adapters.dead_letters import DeadLetterPublisher
 from services.indexer.app.chunker import Chunker, ChunkingPolicy
-from services.indexer.app.index_document import IndexDocument
+from services.indexer.app.index_batch import BatchOptions, IndexBatch
+from services.indexer.entrypoints.consumer_metrics import ConsumerMetrics
 from services.indexer.entrypoints.kafka_consumer import DocumentEventConsumer
 from services.indexer.settings import IndexerSettings
 
@@ -22,31 +24,52 @@ async def build(settings: IndexerSettings, provider: TracerProvider) -> GrpcServ
     metrics = ServiceMetrics(settings.service_name)
     embedder_channel = open_channel(settings.embedder_addr, provider)
     retriever_channel = open_channel(settings.retriever_addr, provider)
-    index_document = IndexDocument(
+    index_batch = IndexBatch(
         Chunker(
             TokenCounter(settings.tokenizer_encoding),
             ChunkingPolicy(settings.chunk_tokens, settings.chunk_overlap_tokens),
         ),
         EmbedderClient(embedder_channel, settings.embed_timeout_seconds),
         RetrieverClient(retriever_channel, settings.upsert_timeout_seconds),
-        settings.embed_batch,
-        settings.max_document_chars,
+        BatchOptions(
+            embed_batch=settings.embed_batch,
+            embed_concurrency=settings.embed_concurrency,
+            write_concurrency=settings.write_concurrency,
+            max_chars=settings.max_document_chars,
+            max_chunks_in_flight=settings.max_chunks_in_flight,
+        ),
     )
     consumer = DocumentEventConsumer(
         AIOKafkaConsumer(
-            settings.documents_topic,
             bootstrap_servers=settings.kafka_bootstrap,
             group_id=settings.consumer_group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=settings.max_poll_records,
+            max_partition_fetch_bytes=settings.max_partition_fetch_bytes,
+            max_poll_interval_ms=int(settings.max_poll_interval_seconds * 1000),
+            rebalance_timeout_ms=int(settings.rebalance_timeout_seconds * 1000),
         ),
-        AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True),
-        settings.dead_letter_topic,
-        index_document,
+        settings.documents_topic,
+        settings.consumer_group,
+        DeadLetterPublisher(
+            AIOKafkaProducer(
+                bootstrap_servers=settings.kafka_bootstrap,
+                acks="all",
+                enable_idempotence=True,
+                compression_type="gzip",
+                max_request_size=settings.dead_letter_max_bytes,
+            ),
+            settings.dead_letter_topic,
+        ),
+        index_batch,
         provider.get_tracer("ragmesh.indexer"),
-        settings.retry_initial_seconds,
-        settings.retry_max_seconds,
+        ConsumerMetrics(metrics),
+        max_batch=settings.max_poll_records,
+        retry_initial_seconds=settings.retry_initial_seconds,
+        retry_max_seconds=settings.retry_max_seconds,
+        # Leaves the rebalance a margin to finish after the batch in hand is committed.
+        revoke_wait_seconds=settings.rebalance_timeout_seconds / 2,
     )
 
     def register(server: grpc.aio.Server) -> None:

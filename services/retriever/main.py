@@ -14,13 +14,16 @@ from ragmesh_kit.runner import run_service
 from ragmesh_kit.server import GrpcService
 from services.retriever.adapters.qdrant_edge_store import QdrantEdgeStore
 from services.retriever.adapters.qdrant_server_store import QdrantServerStore
-from services.retriever.app.chunk_index import ChunkIndex
+from services.retriever.adapters.traced_store import TracedChunkStore
+from services.retriever.app.chunk_index import ChunkIndex, SearchLimits
+from services.retriever.app.document_states import DocumentStates
+from services.retriever.app.metadata_schema import FieldType, MetadataSchema, parse_declared_fields
 from services.retriever.app.ports import ChunkStore
 from services.retriever.entrypoints.grpc_servicer import RetrieverServicer
 from services.retriever.settings import RetrieverSettings
 
 
-async def open_store(settings: RetrieverSettings) -> ChunkStore:
+async def open_store(settings: RetrieverSettings, fields: dict[str, FieldType]) -> ChunkStore:
     if settings.qdrant_url:
         return await QdrantServerStore.connect(
             settings.qdrant_url,
@@ -29,15 +32,31 @@ async def open_store(settings: RetrieverSettings) -> ChunkStore:
             api_key=settings.qdrant_api_key or None,
             timeout=int(settings.qdrant_timeout_seconds),
             hnsw_ef=settings.hnsw_ef,
+            metadata_fields=fields,
         )
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
-    return await QdrantEdgeStore.open(settings.data_dir, settings.dimension, hnsw_ef=settings.hnsw_ef)
+    return await QdrantEdgeStore.open(
+        settings.data_dir, settings.dimension, hnsw_ef=settings.hnsw_ef, metadata_fields=fields
+    )
 
 
 async def build(settings: RetrieverSettings, provider: TracerProvider) -> GrpcService:
     metrics = ServiceMetrics(settings.service_name)
-    store = await open_store(settings)
-    servicer = RetrieverServicer(ChunkIndex(store, settings.dimension, settings.max_top_k, settings.max_upsert_records))
+    fields = parse_declared_fields(settings.metadata_fields)
+    store = TracedChunkStore(
+        await open_store(settings, fields),
+        provider.get_tracer("ragmesh.retriever.qdrant"),
+        settings.collection,
+        f"{settings.collection}_document_states",
+    )
+    limits = SearchLimits(
+        max_top_k=settings.max_top_k,
+        default_max_chunks_per_document=settings.default_max_chunks_per_document,
+        candidate_factor=settings.diversity_candidate_factor,
+        max_candidates=settings.max_candidates,
+    )
+    index = ChunkIndex(store, settings.dimension, limits, settings.max_upsert_records, MetadataSchema(fields))
+    servicer = RetrieverServicer(index, DocumentStates(store))
 
     def register(server: grpc.aio.Server) -> None:
         retriever_pb2_grpc.add_RetrieverServiceServicer_to_server(servicer, server)

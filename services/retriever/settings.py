@@ -23,3 +23,11 @@ class RetrieverSettings(ServiceSettings):
     max_upsert_records: int = 1024
     # Search-time HNSW beam width; higher trades speed for recall (None: Qdrant's default).
     hnsw_ef: int | None = 128
+    # Filterable metadata: "<name>:<type>" entries, type keyword|int|float|bool|datetime. Only these
+    # fields may appear in a search filter, and each gets a payload index.
+    metadata_fields: str = "year:int,lang:keyword,published:datetime"
+    # Per-document cap on search results when a request sets none (0: no cap).
+    default_max_chunks_per_document: int = 0
+    # With a per-document cap, top_k * this many candidates are fetched (at most max_candidates).
+    diversity_candidate_factor: int = 4
+    max_candidates: int = 400

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from ragmesh_kit.domain import ChunkWithVector
+from ragmesh_kit.domain import ChunkWithVector, DocumentStatus
 
 
 class Embedder(Protocol):
@@ -11,6 +11,12 @@ class Embedder(Protocol):
 
 
 class ChunkWriter(Protocol):
+    """The retriever as the indexer uses it: chunk writes and the documents' recorded states."""
+
     async def upsert(self, tenant_id: str, records: Sequence[ChunkWithVector]) -> int: ...
 
     async def delete_document(self, tenant_id: str, document_id: str, below_version: int) -> None: ...
+
+    async def get_document_state(self, tenant_id: str, document_id: str) -> DocumentStatus | None: ...
+
+    async def record_document_state(self, tenant_id: str, status: DocumentStatus) -> DocumentStatus: ...

@@ -13,6 +13,11 @@ overlap. So the engine runs on one dedicated worker thread:
 Because the GIL is held, the event loop still pauses for each engine call; upserts are therefore cut
 into batches of ``upsert_batch`` points so that searches interleave with a large write.
 
+Document states. Each (tenant, document) state is one point, keyed by ``qp.state_point_id``, in a
+second shard beside the chunks (``<path>-states``), so state lookups never touch chunk searches and the
+states survive restarts exactly as chunks do. ``record_document_state`` reads and writes inside one
+call on the worker thread, so no other write can come between its read and its write.
+
 Durability. With the WAL on (the default), ``update`` writes the WAL through a memory map and returns
 with no fsync (strace: no fsync/msync between updates). The pages are the kernel's, so an acknowledged
 upsert survives a process kill (SIGKILL; see the kill test) without ``flush``, but not a kernel crash
@@ -24,19 +29,21 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, TypeVar
 
 from qdrant_edge import (
     CountRequest,
+    DatetimeIndexParams,
     Distance,
     EdgeConfig,
     EdgeShard,
     EdgeVectorParams,
     FieldCondition,
     Filter,
+    FloatIndexParams,
     HnswIndexConfig,
     IntegerIndexParams,
     KeywordIndexParams,
@@ -45,14 +52,16 @@ from qdrant_edge import (
     Point,
     Query,
     QueryRequest,
+    RangeDateTime,
     RangeFloat,
     SearchParams,
     UpdateOperation,
 )
 
-from ragmesh_kit.domain import ChunkWithVector, MetadataFilter, ScoredChunk
+from ragmesh_kit.domain import ChunkWithVector, DocumentStatus, MetadataFilter, ScoredChunk
 from ragmesh_kit.errors import DependencyFailed, DependencyUnavailable, InvalidArgument, RagmeshError
 from services.retriever.adapters import qdrant_payload as qp
+from services.retriever.app.ports import StateChooser
 
 T = TypeVar("T")
 
@@ -79,8 +88,13 @@ class QdrantEdgeStore:
         max_search_threads: int | None = None,
         flush_each_write: bool = False,
         upsert_batch: int = 256,
+        metadata_fields: Mapping[str, str] | None = None,
+        states_path: str | None = None,
     ) -> None:
         self._path = path
+        self._states_path = states_path or path.rstrip("/") + "-states"
+        self._metadata_fields = dict(metadata_fields or {})
+        self._datetime_fields = {name for name, kind in self._metadata_fields.items() if kind == "datetime"}
         self._vector_size = vector_size
         self._search_params = SearchParams(hnsw_ef=hnsw_ef, exact=exact) if hnsw_ef or exact else None
         self._hnsw = (
@@ -97,6 +111,7 @@ class QdrantEdgeStore:
         self._upsert_batch = max(1, upsert_batch)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qdrant-edge")
         self._shard: EdgeShard | None = None
+        self._states: EdgeShard | None = None
 
     @classmethod
     async def open(cls, path: str, vector_size: int, **options: Any) -> QdrantEdgeStore:
@@ -107,30 +122,39 @@ class QdrantEdgeStore:
 
     async def start(self) -> None:
         if self._shard is None:
-            shard = await asyncio.get_running_loop().run_in_executor(self._executor, self._open_shard)
-            self._shard = shard
+            loop = asyncio.get_running_loop()
+            indexes = [*qp.PAYLOAD_INDEXES, *qp.metadata_indexes(self._metadata_fields)]
+            self._states = await loop.run_in_executor(
+                self._executor, partial(self._open_shard, self._states_path, len(qp.STATE_VECTOR), None, [])
+            )
+            self._shard = await loop.run_in_executor(
+                self._executor, partial(self._open_shard, self._path, self._vector_size, self._hnsw, indexes)
+            )
 
-    def _open_shard(self) -> EdgeShard:
+    def _open_shard(
+        self, path: str, size: int, hnsw: HnswIndexConfig | None, indexes: Sequence[tuple[str, qp.IndexKind]]
+    ) -> EdgeShard:
         config = EdgeConfig(
-            vectors=EdgeVectorParams(size=self._vector_size, distance=Distance.Cosine),
-            hnsw_config=self._hnsw,
+            vectors=EdgeVectorParams(size=size, distance=Distance.Cosine),
+            hnsw_config=hnsw,
             max_search_threads=self._max_search_threads,
         )
-        if os.path.exists(os.path.join(self._path, _CONFIG_FILE)):
+        if os.path.exists(os.path.join(path, _CONFIG_FILE)):
             # Passing the config makes load fail on a vector size other than the stored one.
-            shard = EdgeShard.load(self._path, config)
+            shard = EdgeShard.load(path, config)
         else:
-            os.makedirs(self._path, exist_ok=True)
-            shard = EdgeShard.create(self._path, config)
+            os.makedirs(path, exist_ok=True)
+            shard = EdgeShard.create(path, config)
         existing = shard.info().payload_schema
-        for field, kind in qp.PAYLOAD_INDEXES:
+        for field, kind in indexes:
             if field not in existing:
                 shard.update(UpdateOperation.create_field_index(field, _index_params(kind)))
         return shard
 
-    async def _run(self, fn: Callable[[EdgeShard], T]) -> T:
+    async def _run(self, fn: Callable[[EdgeShard], T], *, states: bool = False) -> T:
         def call() -> T:
-            shard = self._shard  # read on the worker: a close queued earlier has already run
+            # Read on the worker: a close queued earlier has already run.
+            shard = self._states if states else self._shard
             if shard is None:
                 raise DependencyUnavailable("qdrant-edge store is closed")
             try:
@@ -153,7 +177,8 @@ class QdrantEdgeStore:
         score_threshold: float,
     ) -> list[ScoredChunk]:
         self._check_vector(vector)
-        query_filter = _filter(qp.search_conditions(tenant_id, filters))  # rejects bad filters first
+        # Rejects bad filters first.
+        query_filter = _filter(qp.search_conditions(tenant_id, filters, self._datetime_fields))
         if top_k <= 0:
             return []
         request = QueryRequest(
@@ -200,9 +225,32 @@ class QdrantEdgeStore:
         request = CountRequest(exact=True, filter=_filter(conds))
         return await self._run(lambda shard: shard.count(request))
 
+    async def get_document_state(self, tenant_id: str, document_id: str) -> DocumentStatus | None:
+        point = qp.state_point_id(tenant_id, document_id)
+        return await self._run(lambda shard: _read_state(shard, point), states=True)
+
+    async def record_document_state(
+        self, tenant_id: str, status: DocumentStatus, choose: StateChooser
+    ) -> DocumentStatus:
+        point = qp.state_point_id(tenant_id, status.document_id)
+
+        def read_choose_write(shard: EdgeShard) -> DocumentStatus:
+            current = _read_state(shard, point)
+            kept = choose(current, status)
+            if kept != current:
+                payload = qp.build_state_payload(tenant_id, kept)
+                shard.update(UpdateOperation.upsert_points([Point(point, list(qp.STATE_VECTOR), payload)]))
+            return kept
+
+        kept = await self._run(read_choose_write, states=True)
+        if self._flush_each_write:
+            await self._run(lambda shard: shard.flush(), states=True)
+        return kept
+
     async def flush(self) -> None:
         """Forces written data to stable storage (survives power loss, not only a process kill)."""
         await self._run(lambda shard: shard.flush())
+        await self._run(lambda shard: shard.flush(), states=True)
 
     async def optimize(self) -> bool:
         """Builds HNSW indexes and merges segments; edge has no background optimizer, so without this
@@ -217,10 +265,11 @@ class QdrantEdgeStore:
             return
 
         def shut() -> None:
-            shard, self._shard = self._shard, None
-            if shard is not None:
-                shard.flush()
-                shard.close()
+            shards, self._shard, self._states = (self._shard, self._states), None, None
+            for shard in shards:
+                if shard is not None:
+                    shard.flush()
+                    shard.close()
 
         # Queued behind in-flight calls on the single worker, so none of them loses the shard.
         await asyncio.get_running_loop().run_in_executor(self._executor, shut)
@@ -235,11 +284,22 @@ def _apply(op: UpdateOperation, shard: EdgeShard) -> None:
     shard.update(op)
 
 
-def _index_params(kind: qp.IndexKind) -> KeywordIndexParams | IntegerIndexParams:
+def _read_state(shard: EdgeShard, point: str) -> DocumentStatus | None:
+    found = shard.retrieve([point], True, False)
+    return qp.parse_state_payload(found[0].payload) if found else None
+
+
+def _index_params(
+    kind: qp.IndexKind,
+) -> KeywordIndexParams | IntegerIndexParams | FloatIndexParams | DatetimeIndexParams:
     if kind == "tenant_keyword":
         return KeywordIndexParams(is_tenant=True)
     if kind == "keyword":
         return KeywordIndexParams()
+    if kind == "float":
+        return FloatIndexParams()
+    if kind == "datetime":
+        return DatetimeIndexParams()
     return IntegerIndexParams(lookup=True, range=True)
 
 
@@ -253,5 +313,8 @@ def _condition(c: qp.Condition) -> FieldCondition:
         return FieldCondition(key=c.key, match=MatchValue(c.value))
     if c.kind == "any":
         return FieldCondition(key=c.key, match=MatchAny(list(c.values)))
+    if c.kind == "datetime_range":
+        assert c.dt is not None
+        return FieldCondition(key=c.key, range=RangeDateTime(gt=c.dt.gt, gte=c.dt.gte, lt=c.dt.lt, lte=c.dt.lte))
     assert c.rng is not None
     return FieldCondition(key=c.key, range=RangeFloat(gt=c.rng.gt, gte=c.rng.gte, lt=c.rng.lt, lte=c.rng.lte))

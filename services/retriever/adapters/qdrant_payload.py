@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 
-from ragmesh_kit.domain import Chunk, MetadataFilter, MetadataScalar, Range
+from ragmesh_kit.domain import Chunk, DocumentStatus, MetadataFilter, MetadataScalar, Range
 from ragmesh_kit.errors import InvalidArgument
 
 # Fixed namespace: changing it would re-key every stored point, so it is a constant, not a setting.
 _POINT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "ragmesh:retriever:chunk")
+_STATE_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "ragmesh:retriever:document-state")
 
 TENANT = "tenant"
 DOCUMENT_ID = "document_id"
@@ -32,7 +34,7 @@ META = "meta"
 # filters match this integer copy instead. Both adapters use it, so either store holds the same points.
 META_BOOL = "meta_bool"
 
-IndexKind = Literal["tenant_keyword", "keyword", "integer"]
+IndexKind = Literal["tenant_keyword", "keyword", "integer", "float", "datetime"]
 # Payload indexes both adapters create. ``tenant`` is the tenant index (Qdrant co-locates a tenant's
 # points and plans tenant-filtered searches per tenant); the others make deletes by document/version
 # cheap.
@@ -41,6 +43,18 @@ PAYLOAD_INDEXES: tuple[tuple[str, IndexKind], ...] = (
     (DOCUMENT_ID, "keyword"),
     (VERSION, "integer"),
 )
+
+
+def metadata_indexes(fields: Mapping[str, str]) -> list[tuple[str, IndexKind]]:
+    """Payload indexes of the declared metadata fields (name -> keyword/int/float/bool/datetime)."""
+    kinds: dict[str, IndexKind] = {"keyword": "keyword", "int": "integer", "float": "float", "datetime": "datetime"}
+    indexes: list[tuple[str, IndexKind]] = []
+    for name, kind in sorted(fields.items()):
+        if kind == "bool":
+            indexes.append((f"{META_BOOL}.{name}", "integer"))  # bools are matched on their 0/1 copy
+        else:
+            indexes.append((f"{META}.{name}", kinds[kind]))
+    return indexes
 
 
 def point_id(tenant_id: str, chunk_id: str) -> str:
@@ -81,28 +95,106 @@ def parse_payload(payload: Mapping[str, Any] | None) -> Chunk:
     )
 
 
+# Document states live in their own collection (shard), one payload point per (tenant, document).
+STATE = "state"
+CHUNK_COUNT = "chunk_count"
+REASON = "reason"
+STATE_VECTOR = [1.0]  # states are looked up by id only; Qdrant still wants a vector per point
+
+
+def state_point_id(tenant_id: str, document_id: str) -> str:
+    return str(uuid.uuid5(_STATE_NAMESPACE, json.dumps([tenant_id, document_id])))
+
+
+def build_state_payload(tenant_id: str, status: DocumentStatus) -> dict[str, Any]:
+    return {
+        TENANT: tenant_id,
+        DOCUMENT_ID: status.document_id,
+        STATE: status.state,
+        VERSION: status.version,
+        CHUNK_COUNT: status.chunk_count,
+        REASON: status.reason,
+    }
+
+
+def parse_state_payload(payload: Mapping[str, Any] | None) -> DocumentStatus:
+    p = payload or {}
+    return DocumentStatus(
+        document_id=str(p.get(DOCUMENT_ID, "")),
+        state=str(p.get(STATE, "")),
+        version=int(p.get(VERSION, 0)),
+        chunk_count=int(p.get(CHUNK_COUNT, 0)),
+        reason=str(p.get(REASON, "")),
+    )
+
+
+@dataclass(frozen=True)
+class DatetimeRange:
+    """Bounds as RFC 3339 strings (both Qdrant libraries accept them for datetime-indexed fields)."""
+
+    gt: str | None = None
+    gte: str | None = None
+    lt: str | None = None
+    lte: str | None = None
+
+
 @dataclass(frozen=True)
 class Condition:
     """One library-neutral filter condition on a payload key.
 
     kind ``value``: exact match of ``value`` (str or int); ``any``: match one of ``values``;
-    ``range``: numeric range ``rng``.
+    ``range``: numeric range ``rng``; ``datetime_range``: time range ``dt``.
     """
 
     key: str
-    kind: Literal["value", "any", "range"]
+    kind: Literal["value", "any", "range", "datetime_range"]
     value: str | int | None = None
     values: tuple[str, ...] = ()
     rng: Range | None = None
+    dt: DatetimeRange | None = None
 
 
 def tenant_condition(tenant_id: str) -> Condition:
     return Condition(key=TENANT, kind="value", value=tenant_id)
 
 
-def search_conditions(tenant_id: str, filters: Sequence[MetadataFilter]) -> list[Condition]:
-    """The tenant condition first (every search is confined to one tenant), then one per filter."""
-    return [tenant_condition(tenant_id), *(_metadata_condition(f) for f in filters)]
+def search_conditions(
+    tenant_id: str, filters: Sequence[MetadataFilter], datetime_fields: Collection[str] = ()
+) -> list[Condition]:
+    """The tenant condition first (every search is confined to one tenant), then one per filter.
+    Filters on ``datetime_fields`` compare times: range bounds are Unix seconds, equals an ISO string."""
+    return [
+        tenant_condition(tenant_id),
+        *(_datetime_condition(f) if f.field in datetime_fields else _metadata_condition(f) for f in filters),
+    ]
+
+
+def _rfc3339(value: float | str | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    else:
+        moment = datetime.fromtimestamp(value, tz=UTC)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _datetime_condition(f: MetadataFilter) -> Condition:
+    key = f"{META}.{f.field}"
+    try:
+        if f.range is not None and f.equals is None and f.any_of is None:
+            r = f.range
+            if r.gt is None and r.gte is None and r.lt is None and r.lte is None:
+                raise InvalidArgument(f"range filter on {f.field!r} has no bound")
+            bounds = DatetimeRange(_rfc3339(r.gt), _rfc3339(r.gte), _rfc3339(r.lt), _rfc3339(r.lte))
+            return Condition(key=key, kind="datetime_range", dt=bounds)
+        if isinstance(f.equals, str) and f.range is None and f.any_of is None:
+            moment = _rfc3339(f.equals)
+            return Condition(key=key, kind="datetime_range", dt=DatetimeRange(gte=moment, lte=moment))
+    except (ValueError, OverflowError, OSError) as error:
+        raise InvalidArgument(f"filter on {f.field!r}: not a date-time: {error}") from error
+    raise InvalidArgument(f"filter on {f.field!r} (datetime) takes a range of Unix seconds or equals an ISO time")
 
 
 def delete_conditions(tenant_id: str, document_id: str, below_version: int) -> list[Condition]:

@@ -3,21 +3,28 @@
 Same payload layout, point ids and filter rules as the edge adapter (``qdrant_payload``), so the two
 stores hold interchangeable points. Writes pass ``wait=True``: the call returns once the server has
 applied the write (written to its WAL), which is what "acknowledged" means to the ingest pipeline.
+
+Document states are payload points in a second collection (``<collection>_document_states``). Their
+read-choose-write is serialised by a lock in this process: correct with one retriever replica (the
+deployment today); several replicas writing states would need Qdrant's conditional update instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 import httpx
 from qdrant_client import AsyncQdrantClient, models
 from qdrant_client.http.exceptions import ResponseHandlingException
 
-from ragmesh_kit.domain import ChunkWithVector, MetadataFilter, ScoredChunk
+from ragmesh_kit.domain import ChunkWithVector, DocumentStatus, MetadataFilter, ScoredChunk
 from ragmesh_kit.errors import DependencyFailed, DependencyUnavailable, InvalidArgument, RagmeshError
 from services.retriever.adapters import qdrant_payload as qp
+from services.retriever.app.ports import StateChooser
 
 
 class QdrantServerStore:
@@ -32,10 +39,15 @@ class QdrantServerStore:
         hnsw_ef: int | None = None,
         exact: bool = False,
         upsert_batch: int = 256,
+        metadata_fields: Mapping[str, str] | None = None,
     ) -> None:
         # The client is injected so tests can pass qdrant-client's local mode; ``connect`` builds one.
         self._client = client
         self._collection = collection
+        self._states_collection = f"{collection}_document_states"
+        self._metadata_fields = dict(metadata_fields or {})
+        self._datetime_fields = {name for name, kind in self._metadata_fields.items() if kind == "datetime"}
+        self._state_lock = asyncio.Lock()
         self._vector_size = vector_size
         self._search_params = models.SearchParams(hnsw_ef=hnsw_ef, exact=exact) if hnsw_ef or exact else None
         self._upsert_batch = max(1, upsert_batch)
@@ -59,27 +71,30 @@ class QdrantServerStore:
     async def ensure_collection(self) -> None:
         """Creates the collection and its payload indexes if missing (safe to run from every replica)."""
         async with self._errors():
-            if not await self._client.collection_exists(self._collection):
-                try:
-                    await self._client.create_collection(
-                        self._collection,
-                        vectors_config=models.VectorParams(size=self._vector_size, distance=models.Distance.COSINE),
-                    )
-                except Exception:
-                    # Another replica may have created it between the check and the call.
-                    if not await self._client.collection_exists(self._collection):
-                        raise
+            await self._create_if_missing(self._states_collection, len(qp.STATE_VECTOR))
+            await self._create_if_missing(self._collection, self._vector_size)
             info = await self._client.get_collection(self._collection)
             vectors = info.config.params.vectors
             if isinstance(vectors, models.VectorParams) and vectors.size != self._vector_size:
                 raise InvalidArgument(
                     f"collection {self._collection!r} holds {vectors.size}-d vectors, not {self._vector_size}"
                 )
-            for field, kind in qp.PAYLOAD_INDEXES:
+            for field, kind in [*qp.PAYLOAD_INDEXES, *qp.metadata_indexes(self._metadata_fields)]:
                 if field not in info.payload_schema:
                     await self._client.create_payload_index(
                         self._collection, field, field_schema=_index_schema(kind), wait=True
                     )
+
+    async def _create_if_missing(self, collection: str, size: int) -> None:
+        if not await self._client.collection_exists(collection):
+            try:
+                await self._client.create_collection(
+                    collection, vectors_config=models.VectorParams(size=size, distance=models.Distance.COSINE)
+                )
+            except Exception:
+                # Another replica may have created it between the check and the call.
+                if not await self._client.collection_exists(collection):
+                    raise
 
     async def search(
         self,
@@ -90,7 +105,7 @@ class QdrantServerStore:
         score_threshold: float,
     ) -> list[ScoredChunk]:
         self._check_vector(vector)
-        query_filter = _filter(qp.search_conditions(tenant_id, filters))
+        query_filter = _filter(qp.search_conditions(tenant_id, filters, self._datetime_fields))
         if top_k <= 0:
             return []
         async with self._errors():
@@ -135,6 +150,28 @@ class QdrantServerStore:
             result = await self._client.count(self._collection, count_filter=_filter(conds), exact=True)
         return result.count
 
+    async def get_document_state(self, tenant_id: str, document_id: str) -> DocumentStatus | None:
+        async with self._errors():
+            return await self._read_state(qp.state_point_id(tenant_id, document_id))
+
+    async def record_document_state(
+        self, tenant_id: str, status: DocumentStatus, choose: StateChooser
+    ) -> DocumentStatus:
+        point = qp.state_point_id(tenant_id, status.document_id)
+        async with self._state_lock, self._errors():
+            current = await self._read_state(point)
+            kept = choose(current, status)
+            if kept != current:
+                state = models.PointStruct(
+                    id=point, vector=list(qp.STATE_VECTOR), payload=qp.build_state_payload(tenant_id, kept)
+                )
+                await self._client.upsert(self._states_collection, points=[state], wait=True)
+        return kept
+
+    async def _read_state(self, point: str) -> DocumentStatus | None:
+        found = await self._client.retrieve(self._states_collection, ids=[point], with_payload=True)
+        return qp.parse_state_payload(found[0].payload) if found else None
+
     async def ready(self) -> bool:
         if self._closed:
             return False
@@ -167,11 +204,17 @@ class QdrantServerStore:
             raise DependencyFailed(f"qdrant: {exc}") from exc
 
 
-def _index_schema(kind: qp.IndexKind) -> models.KeywordIndexParams | models.IntegerIndexParams:
+def _index_schema(
+    kind: qp.IndexKind,
+) -> models.KeywordIndexParams | models.IntegerIndexParams | models.FloatIndexParams | models.DatetimeIndexParams:
     if kind == "tenant_keyword":
         return models.KeywordIndexParams(type=models.KeywordIndexType.KEYWORD, is_tenant=True)
     if kind == "keyword":
         return models.KeywordIndexParams(type=models.KeywordIndexType.KEYWORD)
+    if kind == "float":
+        return models.FloatIndexParams(type=models.FloatIndexType.FLOAT)
+    if kind == "datetime":
+        return models.DatetimeIndexParams(type=models.DatetimeIndexType.DATETIME)
     return models.IntegerIndexParams(type=models.IntegerIndexType.INTEGER, lookup=True, range=True)
 
 
@@ -185,5 +228,17 @@ def _condition(c: qp.Condition) -> models.FieldCondition:
         return models.FieldCondition(key=c.key, match=models.MatchValue(value=c.value))
     if c.kind == "any":
         return models.FieldCondition(key=c.key, match=models.MatchAny(any=list(c.values)))
+    if c.kind == "datetime_range":
+        assert c.dt is not None
+        return models.FieldCondition(
+            key=c.key,
+            range=models.DatetimeRange(
+                gt=_moment(c.dt.gt), gte=_moment(c.dt.gte), lt=_moment(c.dt.lt), lte=_moment(c.dt.lte)
+            ),
+        )
     assert c.rng is not None
     return models.FieldCondition(key=c.key, range=models.Range(gt=c.rng.gt, gte=c.rng.gte, lt=c.rng.lt, lte=c.rng.lte))
+
+
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
