@@ -4,7 +4,7 @@ PY := .venv/bin/python
 export PYTHONPATH := $(CURDIR):$(CURDIR)/libs:$(CURDIR)/libs/gen:$(CURDIR)/libs/sdk
 PROTOS := $(shell find protos -name '*.proto' | sort)
 
-.PHONY: setup up down status proto proto-check lint test test-unit demo bench clean
+.PHONY: setup up down status proto proto-check lint test test-unit demo bench soak clean
 
 setup:
 	@bash deploy/local/setup.sh
@@ -40,6 +40,10 @@ lint: setup
 # The whole suite: contracts, lint, unit tests, then the real stack (Kafka, Jaeger, Triton, Qdrant).
 test: setup proto-check lint
 	@$(PY) -m pytest
+
+# Opt-in soak: a bounded mixed load for RAGMESH_SOAK_SECONDS (600) with RSS checks.
+soak: setup
+	@$(PY) -m pytest -m soak tests/stack/test_soak.py -s
 
 test-unit: setup
 	@$(PY) -m pytest -m "not stack"

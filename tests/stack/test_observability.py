@@ -70,7 +70,7 @@ def asked(gateway, auth, running_stack) -> tuple[gateway_pb2.AskResponse, gatewa
         time.sleep(0.5)
 
 
-def test_question_trace_has_every_hop_edge(asked, jaeger: JaegerQuery) -> None:
+def test_question_trace_has_every_hop_edge(asked, jaeger: JaegerQuery, gateway, auth) -> None:
     reply, _, _ = asked
     expected = [
         ("gateway", "embedder", "EmbedderService/Embed"),
@@ -79,7 +79,23 @@ def test_question_trace_has_every_hop_edge(asked, jaeger: JaegerQuery) -> None:
         ("gateway", "generator", "GeneratorService/Generate"),
         ("generator", "triton", "InferRequest"),
     ]
-    found = jaeger.wait_for_trace(reply.trace_id, lambda t: all(_edge(t, *edge) for edge in expected))
+    found = None
+    # Under bulk load an exporter may drop spans (bounded queues); a fresh question gets a fresh trace.
+    for attempt in range(3):
+        trace_id = (
+            reply.trace_id
+            if attempt == 0
+            else gateway.Ask(
+                gateway_pb2.AskRequest(question=QUESTION, bypass_cache=True), metadata=auth, timeout=30
+            ).trace_id
+        )
+        try:
+            found = jaeger.wait_for_trace(trace_id, lambda t: all(_edge(t, *edge) for edge in expected))
+            break
+        except TimeoutError:
+            if attempt == 2:
+                raise
+    assert found is not None
     for edge in expected:
         assert _edge(found, *edge), f"missing edge {edge}"
     [root] = [span for span in found.spans if not span.parent_id]
