@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -110,3 +111,11 @@ class JaegerQuery:
             return None
         newest = max(traces, key=lambda t: min(span.start_us for span in t.spans))
         return newest.trace_id
+
+    def find_traces(self, service: str, operation: str, limit: int = 50, lookback: str = "1h") -> list[Trace]:
+        query = urllib.parse.urlencode(
+            {"service": service, "operation": operation, "limit": limit, "lookback": lookback}
+        )
+        with urllib.request.urlopen(f"{self._base}/api/traces?{query}", timeout=5) as reply:  # noqa: S310
+            body = json.load(reply)
+        return [_parse(item) for item in body.get("data") or []]

@@ -203,3 +203,23 @@ def test_trace_viewer_draws_the_last_request_as_svg(asked, running_stack, tmp_pa
         check=False,
     )
     assert last.returncode == 0 and "gateway" in last.stdout
+
+
+def test_indexer_batch_span_links_every_message_it_processed(asked, jaeger: JaegerQuery) -> None:
+    _, submitted, _ = asked
+    found = jaeger.wait_for_trace(submitted.trace_id, lambda t: bool(t.find("indexer", "process")))
+    process_ids = {span.span_id for span in found.find("indexer", "ragmesh.documents.v1 process")}
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        batches = [
+            span
+            for trace in jaeger.find_traces("indexer", "ragmesh.documents.v1 batch")
+            for span in trace.spans
+            if span.operation == "ragmesh.documents.v1 batch"
+        ]
+        linking = [span for span in batches if process_ids & set(span.links)]
+        if linking:
+            assert linking[0].tags.get("messaging.batch.message_count", 0) >= 1
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"no batch span links to the process spans {process_ids}")

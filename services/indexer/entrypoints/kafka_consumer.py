@@ -24,7 +24,7 @@ from typing import TypeVar
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from opentelemetry import trace
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
 
 from ragmesh_kit.document_events import decode_event
 from ragmesh_kit.domain import DocumentCommand
@@ -136,6 +136,12 @@ class DocumentEventConsumer:
         started = time.perf_counter()
         records = [record for partition_records in batches.values() for record in partition_records]
         spans = [self._span(record) for record in records]
+        # The batch is one unit of work across many traces: its own span, linked to every message's.
+        batch_span = self._tracer.start_span(
+            "ragmesh.documents.v1 batch",
+            links=[Link(span.get_span_context()) for span in spans],
+            attributes={"messaging.system": "kafka", "messaging.batch.message_count": len(records)},
+        )
         commands: list[DocumentCommand] = []
         positions: list[int] = []  # record index of each command
         dead: dict[int, tuple[str, str]] = {}  # record index -> (stage, reason)
@@ -164,6 +170,7 @@ class DocumentEventConsumer:
         if done:
             await self._commit(batches)
         self._finish(records, spans, positions, outcomes if done else None, dead, started)
+        batch_span.end()
 
     async def _index_all(self, commands: list[DocumentCommand], scope: Scope) -> list[Outcome] | None:
         """Outcomes of the batch; None when stopping or the partitions were taken away meanwhile."""
