@@ -66,6 +66,12 @@ def start_naive(models: Path) -> subprocess.Popen[bytes]:
 
 
 def main() -> int:
+    # --quick: a smoke run with small counts (checks the harness; its figures mean little).
+    scale = 0.1 if "--quick" in sys.argv else 1.0
+
+    def n(calls: int) -> int:
+        return max(8, int(calls * scale))
+
     settings = StackSettings()
     env = _env(settings)
     models = settings.deps_dir / "models"
@@ -79,20 +85,20 @@ def main() -> int:
     embedder_addr = f"127.0.0.1:{settings.embedder_port}"
 
     print("bench: ingestion through Kafka", flush=True)
-    results["ingestion"] = ingestion.run(settings, env)
+    results["ingestion"] = ingestion.run(settings, env, copies=1 if scale < 1 else 4)
     print("bench: embedding limit and quantization", flush=True)
     int8 = encoder(models)
     results["limit"] = {"in_process_bs32_sentences_per_s": round(sentences_per_second(int8, texts), 1)}
     results["quantization"] = quantization(models, texts)
     print("bench: embedder over gRPC", flush=True)
     results["embedder"] = [
-        asyncio.run(embedder_load(embedder_addr, texts, c, n)).as_dict()
-        for c, n in ((1, 150), (8, 400), (32, 800), (64, 800))
+        asyncio.run(embedder_load(embedder_addr, texts, c, n(calls))).as_dict()
+        for c, calls in ((1, 150), (8, 400), (32, 800), (64, 800))
     ]
     print("bench: Ask through the mesh", flush=True)
     results["ask"] = [
-        asyncio.run(ask_load(gateway, env["RAGMESH_API_KEY"], questions, c, n)).as_dict()
-        for c, n in ((1, 100), (8, 200), (32, 300))
+        asyncio.run(ask_load(gateway, env["RAGMESH_API_KEY"], questions, c, n(calls))).as_dict()
+        for c, calls in ((1, 100), (8, 200), (32, 300))
     ]
     print("bench: the same pipeline in-process", flush=True)
     with tempfile.TemporaryDirectory() as data:
@@ -103,14 +109,14 @@ def main() -> int:
             async def call(index: int) -> None:
                 await pipeline.ask(questions[index % len(questions)])
 
-            return await run_load(call, 1, 100, warmup_calls=4)
+            return await run_load(call, 1, n(100), warmup_calls=4)
 
         results["ask_in_process"] = asyncio.run(in_process()).as_dict()
     print("bench: naive baseline", flush=True)
     naive = start_naive(models)
     try:
         results["naive"] = [
-            asyncio.run(naive_load(questions, c, n)).as_dict() for c, n in ((1, 100), (8, 200), (32, 300))
+            asyncio.run(naive_load(questions, c, n(calls))).as_dict() for c, calls in ((1, 100), (8, 200), (32, 300))
         ]
     finally:
         naive.terminate()
@@ -123,7 +129,8 @@ def main() -> int:
     queries = embed_all(int8, questions[:100])
     with tempfile.TemporaryDirectory() as data:
         results["retrieval"] = [
-            run_retrieval(grow(real, size), queries, Path(data) / f"r{size}") for size in (10_000, 100_000)
+            run_retrieval(grow(real, size), queries, Path(data) / f"r{size}")
+            for size in (int(10_000 * scale), int(100_000 * scale))
         ]
     results["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     OUT.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 import grpc
 
-from ragmesh_kit.errors import RagmeshError
+from ragmesh_kit.errors import InvalidArgument, RagmeshError
 from ragmesh_kit.telemetry import current_trace_id
 
 _log = logging.getLogger(__name__)
@@ -25,10 +25,37 @@ async def _abort(context: grpc.aio.ServicerContext, error: BaseException, method
     await context.abort(grpc.StatusCode.INTERNAL, f"internal error; trace id {current_trace_id() or 'unknown'}")
 
 
+class _Undecodable:
+    """Stands for a request whose bytes did not parse, so the caller gets INVALID_ARGUMENT (gRPC
+    itself would answer UNKNOWN)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _lenient(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    if deserializer is None:
+        return None
+
+    def parse(raw: bytes) -> Any:
+        try:
+            return deserializer(raw)
+        except Exception as error:  # noqa: BLE001 - any parse failure is the caller's bad input
+            return _Undecodable(f"{type(error).__name__}: {error}")
+
+    return parse
+
+
+def _decoded(request: Any) -> Any:
+    if isinstance(request, _Undecodable):
+        raise InvalidArgument(f"the request message does not parse ({request.reason})")
+    return request
+
+
 def _wrap_unary(behavior: Callable[..., Awaitable[Any]], method: str) -> Callable[..., Awaitable[Any]]:
     async def handle(request: Any, context: grpc.aio.ServicerContext) -> Any:
         try:
-            return await behavior(request, context)
+            return await behavior(_decoded(request), context)
         except (RagmeshError, Exception) as error:
             if isinstance(error, grpc.aio.AbortError):
                 raise
@@ -40,7 +67,7 @@ def _wrap_unary(behavior: Callable[..., Awaitable[Any]], method: str) -> Callabl
 def _wrap_stream(behavior: Callable[..., AsyncIterator[Any]], method: str) -> Callable[..., AsyncIterator[Any]]:
     async def handle(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
         try:
-            async for response in behavior(request, context):
+            async for response in behavior(_decoded(request), context):
                 yield response
         except (RagmeshError, Exception) as error:
             if isinstance(error, grpc.aio.AbortError):
@@ -51,7 +78,8 @@ def _wrap_stream(behavior: Callable[..., AsyncIterator[Any]], method: str) -> Ca
 
 
 class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
-    """Maps ``RagmeshError`` subclasses to their status code and anything else to INTERNAL."""
+    """Maps ``RagmeshError`` subclasses to their status code, a request that does not parse to
+    INVALID_ARGUMENT, and anything else to INTERNAL."""
 
     async def intercept_service(
         self,
@@ -65,13 +93,13 @@ class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
                 _wrap_unary(handler.unary_unary, method),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=_lenient(handler.request_deserializer),
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream is not None:
             return grpc.unary_stream_rpc_method_handler(
                 _wrap_stream(handler.unary_stream, method),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=_lenient(handler.request_deserializer),
                 response_serializer=handler.response_serializer,
             )
         return handler

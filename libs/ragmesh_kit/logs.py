@@ -1,4 +1,5 @@
-"""JSON log lines carrying the current trace and span ids, so a log line leads to its trace."""
+"""JSON log lines carrying the current trace and span ids, so a log line leads to its trace; emails,
+phone and card numbers in them are redacted (on by default, see ``ragmesh_kit.redaction``)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ import time
 
 from opentelemetry import trace
 
+from ragmesh_kit.redaction import Redactor
+
 
 class JsonLogFormatter(logging.Formatter):
-    def __init__(self, service: str) -> None:
+    def __init__(self, service: str, redact: bool = True) -> None:
         super().__init__()
         self._service = service
+        self._redactor = Redactor() if redact else None
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
@@ -32,12 +36,25 @@ class JsonLogFormatter(logging.Formatter):
             entry.update(extra)
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
+        if self._redactor is not None:
+            entry = {key: _redacted(value, self._redactor) for key, value in entry.items()}
         return json.dumps(entry, ensure_ascii=False)
 
 
-def configure_logging(service: str, level: str = "INFO") -> None:
+def _redacted(value: object, redactor: Redactor) -> object:
+    """String values redacted, in nested lists and dicts too; other values as they are."""
+    if isinstance(value, str):
+        return redactor(value)
+    if isinstance(value, list | tuple):
+        return [_redacted(item, redactor) for item in value]
+    if isinstance(value, dict):
+        return {key: _redacted(item, redactor) for key, item in value.items()}
+    return value
+
+
+def configure_logging(service: str, level: str = "INFO", redact: bool = True) -> None:
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(JsonLogFormatter(service))
+    handler.setFormatter(JsonLogFormatter(service, redact))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -15,7 +15,7 @@ from ragmesh_kit.telemetry import create_tracer_provider
 
 def run_service(settings: ServiceSettings, build: Callable[[TracerProvider], Awaitable[GrpcService]]) -> None:
     """Builds the service inside the event loop (clients need a running loop) and serves it."""
-    configure_logging(settings.service_name, settings.log_level)
+    configure_logging(settings.service_name, settings.log_level, settings.redact_logs)
 
     async def main() -> None:
         provider = create_tracer_provider(settings.service_name, settings.otlp_endpoint)

@@ -19,6 +19,7 @@ from ragmesh_kit.interceptors import ErrorMappingInterceptor
 from ragmesh_kit.metrics import MetricsInterceptor, ServiceMetrics
 from ragmesh_kit.settings import ServiceSettings
 from ragmesh_kit.telemetry import server_tracing_interceptor
+from ragmesh_kit.tls import describe, server_credentials
 
 _log = logging.getLogger(__name__)
 
@@ -98,9 +99,13 @@ async def serve(service: GrpcService) -> None:
         (*service.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
         server,
     )
-    server.add_insecure_port(settings.listen_address)
+    credentials = server_credentials(settings)
+    if credentials is None:
+        server.add_insecure_port(settings.listen_address)
+    else:
+        server.add_secure_port(settings.listen_address, credentials)
     await server.start()
-    _log.info("listening", extra={"fields": {"address": settings.listen_address}})
+    _log.info("listening", extra={"fields": {"address": settings.listen_address, "transport": describe(settings)}})
 
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()

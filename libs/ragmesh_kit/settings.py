@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from typing import Self
+
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,6 +32,35 @@ class ServiceSettings(BaseSettings):
     max_request_bytes: int = 8 * 1024 * 1024
     # Seconds between dependency checks that drive the health status.
     health_interval_seconds: float = 2.0
+    # Emails, phone numbers and card numbers in log lines are replaced by [email], [phone], [card].
+    redact_logs: bool = True
+
+    # TLS (off by default; paths to PEM files, see docs/security.md). Inbound: a server certificate
+    # chain and key make the port TLS only; a client CA on top requires client certificates (mTLS).
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    tls_client_ca_file: str = ""
+    # Outbound: the CA that signed the dependencies' certificates turns TLS on for the channels to
+    # the dependencies named in tls_outbound ("*": all; or e.g. "retriever,generator"); a client
+    # certificate and key are presented to servers that require them. Triton stays plaintext.
+    tls_ca_file: str = ""
+    tls_client_cert_file: str = ""
+    tls_client_key_file: str = ""
+    tls_outbound: str = "*"
+    # The name the dependencies' certificates are checked against, when not the host in the address.
+    tls_target_name: str = ""
+
+    @model_validator(mode="after")
+    def _tls_pairs(self) -> Self:
+        if bool(self.tls_cert_file) != bool(self.tls_key_file):
+            raise ValueError("tls_cert_file and tls_key_file go together: set both or neither")
+        if self.tls_client_ca_file and not self.tls_cert_file:
+            raise ValueError("tls_client_ca_file (mutual TLS) needs tls_cert_file and tls_key_file")
+        if bool(self.tls_client_cert_file) != bool(self.tls_client_key_file):
+            raise ValueError("tls_client_cert_file and tls_client_key_file go together: set both or neither")
+        if self.tls_client_cert_file and not self.tls_ca_file:
+            raise ValueError("tls_client_cert_file needs tls_ca_file (outbound TLS)")
+        return self
 
     @property
     def listen_address(self) -> str:

@@ -13,6 +13,7 @@ from ragmesh_kit.metrics import ServiceMetrics
 from ragmesh_kit.runner import run_service
 from ragmesh_kit.server import GrpcService
 from ragmesh_kit.service_clients import EmbedderClient, GeneratorClient, RetrieverClient
+from ragmesh_kit.tls import client_tls
 from services.gateway.adapters.kafka_publisher import KafkaDocumentPublisher
 from services.gateway.adapters.metrics import AskMetrics
 from services.gateway.app.answer_cache import AnswerCache
@@ -45,9 +46,9 @@ def quota_book(settings: GatewaySettings) -> QuotaBook:
 
 async def build(settings: GatewaySettings, provider: TracerProvider) -> GrpcService:
     metrics = ServiceMetrics(settings.service_name)
-    embedder_channel = open_channel(settings.embedder_addr, provider)
-    retriever_channel = open_channel(settings.retriever_addr, provider)
-    generator_channel = open_channel(settings.generator_addr, provider)
+    embedder_channel = open_channel(settings.embedder_addr, provider, client_tls(settings, "embedder"))
+    retriever_channel = open_channel(settings.retriever_addr, provider, client_tls(settings, "retriever"))
+    generator_channel = open_channel(settings.generator_addr, provider, client_tls(settings, "generator"))
     publisher = KafkaDocumentPublisher(
         settings.kafka_bootstrap,
         settings.documents_topic,

@@ -33,6 +33,7 @@ async def build(settings: GeneratorSettings, provider: TracerProvider) -> GrpcSe
         max_output_tokens_limit=settings.max_output_tokens_limit,
         max_context_chunks=settings.max_context_chunks,
         near_duplicate_jaccard=settings.near_duplicate_jaccard,
+        redact_pii=settings.redact_prompts,
     )
     answer = GenerateAnswer(
         model, TokenCounter(settings.tokenizer_encoding), limits, GenerationMetrics(metrics, settings.triton_model)

@@ -34,6 +34,8 @@ class GeneratorSettings(ServiceSettings):
     max_context_chunks: int = 64
     # Two chunks whose word sets overlap this much (Jaccard) are near-duplicates; the lower-scored goes.
     near_duplicate_jaccard: float = 0.9
+    # Emails, phone and card numbers in questions and sources are redacted before the prompt.
+    redact_prompts: bool = True
 
     @field_validator("extra_sampling_parameters")
     @classmethod

@@ -11,6 +11,7 @@ from ragmesh_kit.metrics import ServiceMetrics
 from ragmesh_kit.runner import run_service
 from ragmesh_kit.server import GrpcService
 from ragmesh_kit.service_clients import EmbedderClient, RetrieverClient
+from ragmesh_kit.tls import client_tls
 from ragmesh_kit.tokens import TokenCounter
 from services.indexer.adapters.dead_letters import DeadLetterPublisher
 from services.indexer.app.chunker import Chunker, ChunkingPolicy
@@ -22,8 +23,8 @@ from services.indexer.settings import IndexerSettings
 
 async def build(settings: IndexerSettings, provider: TracerProvider) -> GrpcService:
     metrics = ServiceMetrics(settings.service_name)
-    embedder_channel = open_channel(settings.embedder_addr, provider)
-    retriever_channel = open_channel(settings.retriever_addr, provider)
+    embedder_channel = open_channel(settings.embedder_addr, provider, client_tls(settings, "embedder"))
+    retriever_channel = open_channel(settings.retriever_addr, provider, client_tls(settings, "retriever"))
     index_batch = IndexBatch(
         Chunker(
             TokenCounter(settings.tokenizer_encoding),

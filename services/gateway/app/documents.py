@@ -15,11 +15,11 @@ from services.gateway.app.ports import DocumentPublisher, DocumentStateRecorder
 
 _log = logging.getLogger(__name__)
 
-_DOCUMENT_ID = re.compile(r"^[A-Za-z0-9._:/-]{1,256}$")
+_DOCUMENT_ID = re.compile(r"[A-Za-z0-9._:/-]{1,256}")
 
 
 def _check_document_id(document_id: str) -> None:
-    if not _DOCUMENT_ID.match(document_id):
+    if not _DOCUMENT_ID.fullmatch(document_id):
         raise InvalidArgument("document_id must be 1-256 characters of letters, digits and . _ : / -")
 
 

@@ -13,6 +13,7 @@ from opentelemetry import trace
 
 from ragmesh_kit.domain import Citation, ScoredChunk, TokenUsage
 from ragmesh_kit.errors import InvalidArgument
+from ragmesh_kit.redaction import Redactor
 from ragmesh_kit.tokens import TokenCounter
 from services.generator.app.citations import extract_citations
 from services.generator.app.ports import GenerationObserver, TextGenerationModel
@@ -30,6 +31,8 @@ class GenerationLimits:
     max_output_tokens_limit: int
     max_context_chunks: int
     near_duplicate_jaccard: float = 0.9
+    # Emails, phone and card numbers in the question and sources are redacted before the prompt.
+    redact_pii: bool = True
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ class GenerateAnswer:
     ) -> None:
         self._model = model
         self._tokens = tokens
-        self._prompts = PromptBuilder(tokens, limits.near_duplicate_jaccard)
+        self._prompts = PromptBuilder(tokens, limits.near_duplicate_jaccard, Redactor() if limits.redact_pii else None)
         self._limits = limits
         self._observer = observer
 

@@ -4,7 +4,7 @@ with the generation model: the extractive model parses it, and citations map lab
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ragmesh_kit.domain import ScoredChunk
@@ -18,6 +18,12 @@ INSTRUCTIONS = (
 
 # Delimiters inside document text would let a document forge a source or question block.
 _DELIMITER = re.compile(r"<<<|>>>")
+
+Redact = Callable[[str], str]
+
+
+def _keep(text: str) -> str:
+    return text
 
 
 def _neutralise(text: str) -> str:
@@ -48,12 +54,12 @@ class Prompt:
     context_tokens: int
 
 
-def _source_block(label: int, scored: ScoredChunk) -> str:
+def _source_block(label: int, scored: ScoredChunk, redact: Redact = _keep) -> str:
     chunk = scored.chunk
-    title = _neutralise(chunk.title.replace("\n", " "))
+    title = _neutralise(redact(chunk.title.replace("\n", " ")))
     return (
-        f"<<<SOURCE {label}>>>\ntitle: {title}\ndocument: {chunk.document_id}\n"
-        f"{_neutralise(chunk.text.strip())}\n<<<END SOURCE>>>\n\n"
+        f"<<<SOURCE {label}>>>\ntitle: {title}\ndocument: {_neutralise(chunk.document_id)}\n"
+        f"{_neutralise(redact(chunk.text.strip()))}\n<<<END SOURCE>>>\n\n"
     )
 
 
@@ -61,14 +67,17 @@ def head_text() -> str:
     return INSTRUCTIONS + "\n\n"
 
 
-def tail_text(question: str) -> str:
-    return f"<<<QUESTION>>>\n{_neutralise(question.strip())}\n<<<ANSWER>>>\n"
+def tail_text(question: str, redact: Redact = _keep) -> str:
+    return f"<<<QUESTION>>>\n{_neutralise(redact(question.strip()))}\n<<<ANSWER>>>\n"
 
 
 class PromptBuilder:
-    def __init__(self, tokens: TokenCounter, near_duplicate_jaccard: float = 0.9) -> None:
+    def __init__(self, tokens: TokenCounter, near_duplicate_jaccard: float = 0.9, redact: Redact | None = None) -> None:
+        """``redact`` (e.g. ``ragmesh_kit.redaction.Redactor()``) rewrites the question and every
+        source's title and text before they go into the prompt, so PII never reaches the model."""
         self._tokens = tokens
         self._near_duplicate = near_duplicate_jaccard
+        self._redact = redact or _keep
 
     def build(self, question: str, chunks: Sequence[ScoredChunk], max_context_tokens: int) -> Prompt:
         """Adds chunks best first while they fit ``max_context_tokens`` (a chunk that does not
@@ -78,7 +87,7 @@ class PromptBuilder:
         whole source blocks (delimiters and labels included), so ``context_tokens`` is exact:
         cl100k splits before "<<<", so block counts add up to the count of their concatenation."""
         head = head_text()
-        tail = tail_text(question)
+        tail = tail_text(question, self._redact)
         seen: list[frozenset[str]] = []
         blocks: list[str] = []
         sources: list[PromptSource] = []
@@ -87,7 +96,7 @@ class PromptBuilder:
             words = _word_set(scored.chunk.text)
             if not words or any(jaccard(words, other) >= self._near_duplicate for other in seen):
                 continue
-            block = _source_block(len(sources) + 1, scored)
+            block = _source_block(len(sources) + 1, scored, self._redact)
             cost = self._tokens.count(block)
             if used + cost > max_context_tokens:
                 continue
