@@ -10,6 +10,7 @@ from typing import Any
 import grpc
 
 from bench.corpus import topic_documents
+from ragmesh.common.v1 import types_pb2
 from ragmesh.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from ragmesh.retriever.v1 import retriever_pb2, retriever_pb2_grpc
 from ragmesh_devstack.settings import StackSettings
@@ -77,3 +78,33 @@ def run(settings: StackSettings, env: dict[str, str], copies: int = 4, timeout: 
         "chunks_per_s": round(indexed / seconds, 2),
         "lag_over_time": lag_series,
     }
+
+
+def load_corpus(env: dict[str, str], timeout: float = 300) -> int:
+    """Puts CPython's reference topics into the default tenant (the corpus the Ask benchmarks, the
+    in-process pipeline and the naive baseline all answer from) and waits until all are indexed."""
+    auth = (("x-api-key", env["RAGMESH_API_KEY"]),)
+    documents = topic_documents()
+    with grpc.insecure_channel(env["GATEWAY_ADDR"]) as channel:
+        gateway = gateway_pb2_grpc.GatewayServiceStub(channel)
+        versions = {
+            document_id: gateway.SubmitDocument(
+                gateway_pb2.SubmitDocumentRequest(document_id=document_id, title=document_id, text=text),
+                metadata=auth,
+                timeout=30,
+            ).version
+            for document_id, text in documents.items()
+        }
+        deadline = time.monotonic() + timeout
+        pending = dict(versions)
+        while pending and time.monotonic() < deadline:
+            for document_id, version in list(pending.items()):
+                status = gateway.GetDocumentStatus(
+                    gateway_pb2.GetDocumentStatusRequest(document_id=document_id), metadata=auth, timeout=10
+                ).status
+                if status.version >= version and status.state == types_pb2.DOCUMENT_STATE_INDEXED:
+                    del pending[document_id]
+            time.sleep(0.5)
+    if pending:
+        raise RuntimeError(f"{len(pending)} corpus documents not indexed after {timeout}s")
+    return len(versions)

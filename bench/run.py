@@ -21,7 +21,7 @@ from bench import ingestion, report
 from bench.corpus import sentences, topic_documents
 from bench.limits import embed_all, encoder, quantization, sentences_per_second
 from bench.load import run_load
-from bench.mesh import ask_load, embedder_load
+from bench.mesh import ask_load, bench_gateway, embedder_load
 from bench.pipeline import InProcessPipeline
 from bench.retrieval import grow, run_retrieval
 from ragmesh_devstack.settings import StackSettings
@@ -81,7 +81,6 @@ def main() -> int:
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     questions = questions_from(texts, 200)
-    gateway = env["GATEWAY_ADDR"]
     embedder_addr = f"127.0.0.1:{settings.embedder_port}"
 
     print("bench: ingestion through Kafka", flush=True)
@@ -96,10 +95,12 @@ def main() -> int:
         for c, calls in ((1, 150), (8, 400), (32, 800), (64, 800))
     ]
     print("bench: Ask through the mesh", flush=True)
-    results["ask"] = [
-        asyncio.run(ask_load(gateway, env["RAGMESH_API_KEY"], questions, c, n(calls))).as_dict()
-        for c, calls in ((1, 100), (8, 200), (32, 300))
-    ]
+    results["corpus_documents"] = ingestion.load_corpus(env)
+    with bench_gateway(settings) as bench_address:
+        results["ask"] = [
+            asyncio.run(ask_load(bench_address, env["RAGMESH_API_KEY"], questions, c, n(calls))).as_dict()
+            for c, calls in ((1, 100), (8, 200), (32, 300))
+        ]
     print("bench: the same pipeline in-process", flush=True)
     with tempfile.TemporaryDirectory() as data:
 

@@ -218,12 +218,21 @@ def test_pieces_are_words_with_leading_space():
     assert ex.pieces("Coffee originated in Ethiopia. [3]") == ["Coffee", " originated", " in", " Ethiopia.", " [3]"]
 
 
+def test_word_pieces_regroup_into_one_piece_per_cited_sentence():
+    text = "Coffee originated in Ethiopia. [3] It spread to Yemen. [1]"
+    groups = ex.group_by_sentence(ex.pieces(text))
+    assert groups == ["Coffee originated in Ethiopia. [3]", " It spread to Yemen. [1]"]
+    assert "".join(groups) == text
+    assert ex.group_by_sentence(ex.pieces("cut short by max_tokens")) == ["cut short by max_tokens"]
+
+
 def test_sampling_parameters_defaults_and_values():
     assert ex.parse_sampling_parameters(None) == {
         "max_tokens": None,
         "max_sentences": 3,
         "relevance_threshold": 0.2,
         "piece_delay_ms": 0.0,
+        "piece_granularity": "sentence",
     }
     got = ex.parse_sampling_parameters(
         json.dumps(
@@ -232,12 +241,19 @@ def test_sampling_parameters_defaults_and_values():
                 "max_sentences": "2",
                 "relevance_threshold": 0.5,
                 "piece_delay_ms": 10,
+                "piece_granularity": "word",
                 "temperature": 0.7,
                 "top_p": 0.9,
             }
         )
     )
-    assert got == {"max_tokens": 5, "max_sentences": 2, "relevance_threshold": 0.5, "piece_delay_ms": 10.0}
+    assert got == {
+        "max_tokens": 5,
+        "max_sentences": 2,
+        "relevance_threshold": 0.5,
+        "piece_delay_ms": 10.0,
+        "piece_granularity": "word",
+    }
     assert ex.parse_sampling_parameters(b"", {"piece_delay_ms": 25.0})["piece_delay_ms"] == 25.0
 
 
@@ -252,6 +268,7 @@ def test_sampling_parameters_defaults_and_values():
         ('{"max_sentences": true}', "max_sentences must be a number"),
         ('{"relevance_threshold": 1.5}', "relevance_threshold must be <= 1"),
         ('{"piece_delay_ms": -1}', "piece_delay_ms must be >= 0"),
+        ('{"piece_granularity": "token"}', "piece_granularity must be"),
         (b"\xff", "not valid UTF-8"),
     ],
 )

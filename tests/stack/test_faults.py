@@ -106,7 +106,7 @@ def test_overload_is_refused_quickly_and_admitted_calls_stay_bounded(running_sta
 def test_slow_generation_honours_the_callers_deadline(running_stack, indexed) -> None:
     generator_env = {
         "GENERATOR_TRITON_URL": f"127.0.0.1:{running_stack.settings.triton_grpc_port}",
-        "GENERATOR_EXTRA_SAMPLING_PARAMETERS": '{"piece_delay_ms": 300}',
+        "GENERATOR_EXTRA_SAMPLING_PARAMETERS": '{"piece_delay_ms": 300, "piece_granularity": "word"}',
     }
     with extra_service(running_stack, "generator", "generator-slower", generator_env) as generator:
         env = gateway_env(running_stack, generator_address=generator.address)

@@ -34,7 +34,7 @@ def slow(running_stack: RunningStack, gateway) -> Iterator[tuple[ExtraService, E
     ask_until_cited(gateway, running_stack.api_key, QUESTION, DOC)
     generator_env = {
         "GENERATOR_TRITON_URL": f"127.0.0.1:{running_stack.settings.triton_grpc_port}",
-        "GENERATOR_EXTRA_SAMPLING_PARAMETERS": f'{{"piece_delay_ms": {PIECE_DELAY_MS}}}',
+        "GENERATOR_EXTRA_SAMPLING_PARAMETERS": f'{{"piece_delay_ms": {PIECE_DELAY_MS}, "piece_granularity": "word"}}',
     }
     with extra_service(running_stack, "generator", "generator-slow", generator_env) as generator:
         env = gateway_env(running_stack, generator.address)

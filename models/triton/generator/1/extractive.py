@@ -306,6 +306,21 @@ def pieces(text: str) -> list[str]:
     return parts
 
 
+def group_by_sentence(parts: list[str]) -> list[str]:
+    """Regroups word pieces into one piece per answer sentence (each ends with its citation marker):
+    an extractive model produces whole sentences, and a piece per word costs a response per word."""
+    groups: list[str] = []
+    current = ""
+    for part in parts:
+        current += part
+        if re.search(r"\[\d+\]\s*$", part):
+            groups.append(current)
+            current = ""
+    if current:
+        groups.append(current)
+    return groups
+
+
 # --------------------------------------------------------------------------------------------------
 # request options
 
@@ -318,7 +333,8 @@ def parse_sampling_parameters(raw: str | bytes | None, defaults: dict | None = N
     """Parse the ``sampling_parameters`` JSON. Returns a dict with the honoured keys.
 
     Honoured: max_tokens (int >= 1, cap on streamed pieces/words), max_sentences (int >= 1),
-    relevance_threshold (float in [0, 1]), piece_delay_ms (float >= 0). Other keys (temperature, top_p,
+    relevance_threshold (float in [0, 1]), piece_delay_ms (float >= 0), piece_granularity ("sentence",
+    the default, or "word"). Other keys (temperature, top_p,
     ...) are accepted and ignored, as an extractive model has no sampling. Numbers given as strings are
     accepted (Triton's generate endpoint sends them that way).
     """
@@ -329,6 +345,7 @@ def parse_sampling_parameters(raw: str | bytes | None, defaults: dict | None = N
         "max_sentences": DEFAULT_MAX_SENTENCES,
         "relevance_threshold": DEFAULT_RELEVANCE_THRESHOLD,
         "piece_delay_ms": 0.0,
+        "piece_granularity": "sentence",
     }
     if defaults:
         out.update(defaults)
@@ -355,6 +372,10 @@ def parse_sampling_parameters(raw: str | bytes | None, defaults: dict | None = N
         out["relevance_threshold"] = _number(data, "relevance_threshold", float, minimum=0.0, maximum=1.0)
     if data.get("piece_delay_ms") is not None:
         out["piece_delay_ms"] = _number(data, "piece_delay_ms", float, minimum=0.0, maximum=60000.0)
+    if data.get("piece_granularity") is not None:
+        if data["piece_granularity"] not in ("sentence", "word"):
+            raise OptionsError("sampling_parameters.piece_granularity must be 'sentence' or 'word'")
+        out["piece_granularity"] = data["piece_granularity"]
     return out
 
 

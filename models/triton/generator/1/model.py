@@ -18,7 +18,8 @@ Responses (same conventions as the vLLM backend):
   with an error response (code CANCELLED) + FINAL.
 - Bad input (missing/undecodable text_input, invalid sampling_parameters): one error response + FINAL.
 
-sampling_parameters keys honoured: max_tokens, max_sentences, relevance_threshold, piece_delay_ms; others
+sampling_parameters keys honoured: max_tokens, max_sentences, relevance_threshold, piece_delay_ms,
+piece_granularity (sentence: one piece per answer sentence, the default; word); others
 (temperature, top_p, ...) are ignored. Config parameters give the defaults: max_sentences,
 relevance_threshold, piece_delay_ms; max_concurrency sizes the worker pool (requests run in threads so a
 slow/delayed generation does not block the others).
@@ -79,7 +80,7 @@ class TritonPythonModel:
         # Defaults for the per-request options; validated with the same rules as sampling_parameters.
         defaults = {
             k: params[k]
-            for k in ("max_sentences", "relevance_threshold", "piece_delay_ms")
+            for k in ("max_sentences", "relevance_threshold", "piece_delay_ms", "piece_granularity")
             if params.get(k, "").strip()
         }
         try:
@@ -143,6 +144,8 @@ class TritonPythonModel:
             parts = extractive.pieces(text)
             if options["max_tokens"] is not None:
                 parts = parts[: options["max_tokens"]]
+            if options["piece_granularity"] == "sentence":
+                parts = extractive.group_by_sentence(parts)
             delay = options["piece_delay_ms"] / 1000.0
             produced = []
             for i, piece in enumerate(parts):
