@@ -171,9 +171,6 @@ def triton(settings: StackSettings) -> Component:
             "rate=1",
             "--trace-config",
             "level=TIMESTAMPS",
-            # A larger export queue: under bulk ingestion the default (2048 spans) drops spans.
-            "--trace-config",
-            "opentelemetry,bsp_max_queue_size=32768",
         ]
     env = {
         # The Python backend stub finds its packages from the first python3 on PATH and links
