@@ -4,7 +4,7 @@ PY := .venv/bin/python
 export PYTHONPATH := $(CURDIR):$(CURDIR)/libs:$(CURDIR)/libs/gen:$(CURDIR)/libs/sdk
 PROTOS := $(shell find protos -name '*.proto' | sort)
 
-.PHONY: setup up down status proto proto-check lint test test-unit demo bench soak clean
+.PHONY: setup up down status proto proto-check lint test test-unit demo bench soak docs clean
 
 setup:
 	@bash deploy/local/setup.sh
@@ -54,6 +54,11 @@ demo: up
 # Speed measured side by side in one run; writes docs/benchmarks/ (never asserted in tests).
 bench: up
 	@$(PY) -m bench.run
+
+# The architecture picture, from its source (needs Graphviz: apt-get install graphviz).
+docs:
+	@dot -Tsvg docs/architecture.dot -o docs/images/architecture.svg
+	@$(PY) -m ragmesh_devstack.config_docs
 
 clean: down
 	rm -rf .run

@@ -115,10 +115,27 @@ def down() -> None:
 
 
 @app.command()
-def status() -> None:
+def status(as_json: JsonOption = False) -> None:
     """Health of each component."""
-    for name, state in stack.status(StackSettings()).items():
-        typer.echo(f"{name:<10} {state}")
+    report = stack.status(StackSettings())
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        for name, state in report.items():
+            typer.echo(f"{name:<10} {state}")
+    if not all(state.endswith("ready") and "NOT" not in state for state in report.values()):
+        raise typer.Exit(3)
+
+
+@app.command()
+def bench(quick: Annotated[bool, typer.Option("--quick", help="Small counts: checks the harness.")] = False) -> None:
+    """Runs the benchmarks against the running stack and writes docs/benchmarks/."""
+    import sys
+
+    from bench import run as bench_run
+
+    sys.argv = ["bench", *(["--quick"] if quick else [])]
+    raise typer.Exit(bench_run.main())
 
 
 if __name__ == "__main__":
