@@ -51,8 +51,9 @@ test-unit: setup
 demo: up
 	@$(PY) -m ragmesh_devstack.demo
 
-# Speed measured side by side in one run; writes docs/benchmarks/ (never asserted in tests).
-bench: up
+# Speed measured side by side in one run, on its own stack instance (.run/bench, ports +5000);
+# writes docs/benchmarks/ (never asserted in tests).
+bench: setup
 	@$(PY) -m bench.run
 
 # The architecture picture, from its source (needs Graphviz: apt-get install graphviz).

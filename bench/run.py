@@ -7,6 +7,7 @@ import asyncio
 import itertools
 import json
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,11 +25,12 @@ from bench.load import run_load
 from bench.mesh import ask_load, bench_gateway, embedder_load
 from bench.pipeline import InProcessPipeline
 from bench.retrieval import grow, run_retrieval
+from ragmesh_devstack import stack
 from ragmesh_devstack.settings import StackSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs/benchmarks"
-NAIVE_PORT = 8765
+NAIVE_PORT = 18765
 
 
 def _env(settings: StackSettings) -> dict[str, str]:
@@ -68,11 +70,31 @@ def start_naive(models: Path) -> subprocess.Popen[bytes]:
 def main() -> int:
     # --quick: a smoke run with small counts (checks the harness; its figures mean little).
     scale = 0.1 if "--quick" in sys.argv else 1.0
+    # Its own stack instance (.run/bench, ports +5000), fresh data, and Triton's OpenTelemetry
+    # tracing off: tritonserver 2.51 crashes (signal 11) under sustained concurrent load with it on
+    # (triton-inference-server/server#7795), and the benchmark measures speed, not traces.
+    settings = StackSettings(
+        instance="bench",
+        triton_tracing=False,
+        **{  # type: ignore[arg-type]
+            name: field.default + 5000
+            for name, field in StackSettings.model_fields.items()
+            if name.endswith("_port") and isinstance(field.default, int)
+        },
+    )
+    stack.down(settings)
+    shutil.rmtree(settings.run_dir / "data", ignore_errors=True)
+    stack.up(settings)
+    try:
+        return _run(settings, scale)
+    finally:
+        stack.down(settings)
 
+
+def _run(settings: StackSettings, scale: float) -> int:
     def n(calls: int) -> int:
         return max(8, int(calls * scale))
 
-    settings = StackSettings()
     env = _env(settings)
     models = settings.deps_dir / "models"
     texts = sentences()
