@@ -24,6 +24,7 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
     ask32 = _by_concurrency(results["ask"], 32)["throughput"]
     naive32 = _by_concurrency(results["naive"], 32)["throughput"]
     chunks_per_s = results["ingestion"]["chunks_per_s"]
+    chunk_limit = results["limit"]["in_process_bs32_chunks_per_s"]
     quant = results["quantization"]
     big = results["retrieval"][-1]
     rows = [
@@ -46,10 +47,10 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
             ask32 / naive32 >= 3,
         ),
         (
-            "ingestion chunks/s vs embedder limit",
-            f"{chunks_per_s:.0f}/{limit:.0f} = {chunks_per_s / limit:.0%}",
+            "ingestion chunks/s vs embedder limit on the same chunks",
+            f"{chunks_per_s:.0f}/{chunk_limit:.0f} = {chunks_per_s / chunk_limit:.0%}",
             ">= 80%",
-            chunks_per_s / limit >= 0.8,
+            chunks_per_s / chunk_limit >= 0.8,
         ),
         ("int8 vs fp32 speed", f"{quant['speed_ratio']:.2f}x", ">= 1.8x", quant["speed_ratio"] >= 1.8),
         (
@@ -99,7 +100,8 @@ def write(results: dict[str, Any], out: Path) -> None:
     load_cols = ["concurrency", "calls", "errors", "throughput", "p50_ms", "p95_ms", "p99_ms", "ttft_p50_ms"]
     lines += [
         "",
-        f"Embedding limit in-process (batch 32, 2 threads): {limit} sentences/s",
+        f"Embedding limit in-process (batch 32, 2 threads): {limit} sentences/s; "
+        f"{results['limit']['in_process_bs32_chunks_per_s']} chunks/s on the indexer's chunks",
         "",
         "## Embedder over gRPC (single-text callers)",
         "",
