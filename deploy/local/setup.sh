@@ -92,4 +92,10 @@ if [ ! -f "$MODELS/.complete" ]; then
   touch "$MODELS/.complete"
 fi
 ln -sfn "$MODELS" "$DEPS/models"
+
+# 8. kustomize for the offline manifest checks (tests/deploy), unless kubectl or kustomize is here.
+if ! command -v kustomize >/dev/null && ! command -v kubectl >/dev/null && [ ! -x "$CACHE/tools/kustomize" ]; then
+  say "building kustomize v5.5.0 (Go module proxy)"
+  GOBIN="$CACHE/tools" go install sigs.k8s.io/kustomize/kustomize/v5@v5.5.0
+fi
 say "done"
