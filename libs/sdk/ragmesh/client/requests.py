@@ -12,6 +12,8 @@ RETRYABLE = ("UNAVAILABLE",)
 
 
 def metadata_value(value: str | int | float | bool) -> types_pb2.MetadataValue:
+    # Mirrors ragmesh_kit.proto_convert on purpose: the SDK depends only on the generated contracts,
+    # not on the services' kit (OpenTelemetry, pydantic-settings, ...), so callers stay light.
     if isinstance(value, bool):
         return types_pb2.MetadataValue(bool_value=value)
     if isinstance(value, int):
