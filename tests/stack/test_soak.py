@@ -18,7 +18,8 @@ import pytest
 from ragmesh.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from ragmesh_devstack.processes import ProcessTable
 
-pytestmark = pytest.mark.soak
+# Its own time limit: the suite-wide 600 s would cut a 10-minute soak short.
+pytestmark = [pytest.mark.soak, pytest.mark.timeout(3600)]
 COMPONENTS = ("kafka", "jaeger", "triton", "retriever", "embedder", "generator", "gateway", "indexer")
 
 
