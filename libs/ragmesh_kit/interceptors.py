@@ -9,6 +9,7 @@ from typing import Any
 import grpc
 
 from ragmesh_kit.errors import InvalidArgument, RagmeshError
+from ragmesh_kit.handlers import rewrap
 from ragmesh_kit.telemetry import current_trace_id
 
 _log = logging.getLogger(__name__)
@@ -90,16 +91,9 @@ class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
         if handler is None:
             return handler
         method = handler_call_details.method
-        if handler.unary_unary is not None:
-            return grpc.unary_unary_rpc_method_handler(
-                _wrap_unary(handler.unary_unary, method),
-                request_deserializer=_lenient(handler.request_deserializer),
-                response_serializer=handler.response_serializer,
-            )
-        if handler.unary_stream is not None:
-            return grpc.unary_stream_rpc_method_handler(
-                _wrap_stream(handler.unary_stream, method),
-                request_deserializer=_lenient(handler.request_deserializer),
-                response_serializer=handler.response_serializer,
-            )
-        return handler
+        return rewrap(
+            handler,
+            lambda behavior: _wrap_unary(behavior, method),
+            lambda behavior: _wrap_stream(behavior, method),
+            request_deserializer=_lenient(handler.request_deserializer),
+        )

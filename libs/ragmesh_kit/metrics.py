@@ -11,6 +11,8 @@ from typing import Any
 import grpc
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
+from ragmesh_kit.handlers import StreamBehavior, UnaryBehavior, rewrap
+
 _log = logging.getLogger("ragmesh.access")
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -77,9 +79,8 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):
         method = handler_call_details.method
         if handler is None or method.startswith("/grpc.health.v1.Health/"):
             return handler
-        if handler.unary_unary is not None:
-            behavior = handler.unary_unary
 
+        def wrap_unary(behavior: UnaryBehavior) -> UnaryBehavior:
             async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
                 started = time.perf_counter()
                 try:
@@ -90,27 +91,19 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):
                 self._observe(method, started, context, None)
                 return reply
 
-            return grpc.unary_unary_rpc_method_handler(
-                unary,
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        if handler.unary_stream is not None:
-            stream_behavior = handler.unary_stream
+            return unary
 
+        def wrap_stream(behavior: StreamBehavior) -> StreamBehavior:
             async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
                 started = time.perf_counter()
                 try:
-                    async for reply in stream_behavior(request, context):
+                    async for reply in behavior(request, context):
                         yield reply
                 except BaseException as error:
                     self._observe(method, started, context, error)
                     raise
                 self._observe(method, started, context, None)
 
-            return grpc.unary_stream_rpc_method_handler(
-                stream,
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        return handler
+            return stream
+
+        return rewrap(handler, wrap_unary, wrap_stream)

@@ -1,0 +1,36 @@
+"""Rebuilding a gRPC method handler around wrapped behaviours: the one piece every server
+interceptor here needs (the aio API hands over a handler, not a call to intercept)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+
+UnaryBehavior = Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]
+StreamBehavior = Callable[[Any, grpc.aio.ServicerContext], AsyncIterator[Any]]
+
+
+def rewrap(
+    handler: grpc.RpcMethodHandler,
+    wrap_unary: Callable[[UnaryBehavior], UnaryBehavior],
+    wrap_stream: Callable[[StreamBehavior], StreamBehavior],
+    request_deserializer: Callable[[bytes], Any] | None = None,
+) -> grpc.RpcMethodHandler:
+    """The same handler with its unary-unary or unary-stream behaviour wrapped (other kinds, which
+    ragmesh does not serve, are returned unchanged)."""
+    deserializer = request_deserializer or handler.request_deserializer
+    if handler.unary_unary is not None:
+        return grpc.unary_unary_rpc_method_handler(
+            wrap_unary(handler.unary_unary),
+            request_deserializer=deserializer,
+            response_serializer=handler.response_serializer,
+        )
+    if handler.unary_stream is not None:
+        return grpc.unary_stream_rpc_method_handler(
+            wrap_stream(handler.unary_stream),
+            request_deserializer=deserializer,
+            response_serializer=handler.response_serializer,
+        )
+    return handler
