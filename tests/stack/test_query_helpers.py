@@ -118,12 +118,17 @@ def ask(
 
 
 def ask_until_cited(
-    stub: gateway_pb2_grpc.GatewayServiceStub, key: str, question: str, document_id: str, timeout: float = 90
+    stub: gateway_pb2_grpc.GatewayServiceStub,
+    key: str,
+    question: str,
+    document_id: str,
+    timeout: float = 90,
+    **options: object,
 ) -> gateway_pb2.AskResponse:
     """Indexing is asynchronous (Kafka): asks (bypassing the caches) until the document is cited."""
     deadline = time.monotonic() + timeout
     while True:
-        reply = ask(stub, key, question, bypass_cache=True)
+        reply = ask(stub, key, question, bypass_cache=True, **options)
         if any(c.document_id == document_id for c in reply.citations) or time.monotonic() > deadline:
             return reply
         time.sleep(0.5)

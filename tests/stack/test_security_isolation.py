@@ -85,13 +85,18 @@ def test_gateway_tenants_never_see_each_others_documents(running_stack: RunningS
     collect()
     for document_id, text in documents:
         submit(gateway, key_a, document_id, "Private", text + ".")
-    last_id, last_text = documents[-1]
-    question = f"What does the {last_text.split()[1]} archive hold?"
-    assert last_id in {c.document_id for c in ask_until_cited(gateway, key_a, question, last_id).citations}
+    # All six documents look alike to the embedding model (same shape, same run prefix), so the owner
+    # asks wide (every chunk above a low score reaches the generator): the positive control then
+    # depends on indexing only, not on which of six near-twins the vector search ranks first.
+    wide = {"min_score": 0.01, "top_k": 50}
+    for document_id, text in documents:
+        question = f"What does the {text.split()[1]} archive hold?"
+        owner_sees = ask_until_cited(gateway, key_a, question, document_id, **wide).citations
+        assert document_id in {c.document_id for c in owner_sees}, (document_id, owner_sees)
     for document_id, text in documents:
         marker = text.split()[1]
         question = f"What does the {marker} archive hold?"
-        for options in ({"bypass_cache": True}, {"min_score": 0.01, "top_k": 50, "bypass_cache": True}):
+        for options in ({"bypass_cache": True}, {**wide, "bypass_cache": True}):
             reply = ask(gateway, key_b, question, **options)
             assert document_id not in {c.document_id for c in reply.citations}
             assert marker not in reply.answer
