@@ -80,6 +80,18 @@ def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     return head + "".join("| " + " | ".join(str(row.get(c, "")) for c in columns) + " |\n" for row in rows)
 
 
+def _cpu_table(results: dict[str, Any]) -> str:
+    mesh: dict[str, float] = results.get("ask_cpu_ms_per_call", {})
+    naive: dict[str, float] = results.get("naive_cpu_ms_per_call", {})
+    rows = [{"process": name, "mesh": value, "naive": ""} for name, value in mesh.items() if name != "load generator"]
+    rows += [{"process": name, "mesh": "", "naive": value} for name, value in naive.items() if name != "load generator"]
+    rows.append(
+        {"process": "load generator", "mesh": mesh.get("load generator", ""), "naive": naive.get("load generator", "")}
+    )
+    rows.append({"process": "**total**", "mesh": round(sum(mesh.values()), 2), "naive": round(sum(naive.values()), 2)})
+    return _table(rows, ["process", "mesh", "naive"])
+
+
 def write(results: dict[str, Any], out: Path) -> None:
     lines = [
         "# ragmesh benchmarks",
@@ -115,6 +127,12 @@ def write(results: dict[str, Any], out: Path) -> None:
         "## Naive baseline (FastAPI, model per request, brute-force search)",
         "",
         _table(results["naive"], load_cols),
+        "## CPU per Ask at 32 callers (milliseconds of CPU per request, by process)",
+        "",
+        "On 2 cores, throughput is at most 2000 / (CPU ms per request). The load generator is the",
+        "benchmark's own process (gRPC client for the mesh, HTTP client for the naive service).",
+        "",
+        _cpu_table(results),
         "## Ingestion through Kafka",
         "",
         _table(

@@ -1,0 +1,63 @@
+"""CPU time each process of the stack spends during a load (user + system, children such as
+Triton's Python-backend stubs included), read from /proc: where the cores go per request."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, CPU seconds) of a live process, None when it is gone."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+    fields = raw[raw.rindex(")") + 2 :].split()
+    # utime + stime, plus cutime + cstime: children that ended and were waited for.
+    return int(fields[1]), sum(int(value) for value in fields[11:15]) / _TICKS
+
+
+def _process_tree_seconds(root: int) -> float:
+    parents: dict[int, int] = {}
+    seconds: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (found := _stat(int(entry.name))) is not None:
+            parents[int(entry.name)], seconds[int(entry.name)] = found
+    total, queue = 0.0, [root]
+    while queue:
+        pid = queue.pop()
+        total += seconds.get(pid, 0.0)
+        queue.extend(child for child, parent in parents.items() if parent == pid)
+    return total
+
+
+def _own_seconds() -> float:
+    # This process alone: the stack's processes may be its children.
+    found = _stat(os.getpid())
+    return found[1] if found else 0.0
+
+
+class CpuMeter:
+    """Measures CPU seconds per named process tree over a ``with meter.during():`` block."""
+
+    def __init__(self, pids: Mapping[str, int]) -> None:
+        self._pids = dict(pids)
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def during(self) -> Iterator[None]:
+        before = {name: _process_tree_seconds(pid) for name, pid in self._pids.items()}
+        before["load generator"] = _own_seconds()
+        yield
+        after = {name: _process_tree_seconds(pid) for name, pid in self._pids.items()}
+        after["load generator"] = _own_seconds()
+        self.seconds = {name: round(after[name] - before[name], 3) for name in after}
+
+    def per_call_ms(self, calls: int) -> dict[str, float]:
+        return {name: round(1000 * seconds / max(calls, 1), 2) for name, seconds in self.seconds.items()}
