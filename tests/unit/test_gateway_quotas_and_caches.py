@@ -136,3 +136,39 @@ def test_a_published_change_bumps_the_generation_and_settles_when_indexed() -> N
         assert current.settled and current.number == 2
 
     asyncio.run(scenario())
+
+
+class SlowStates:
+    """Indexed at every version; each answer takes a moment, so checks can overlap."""
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.during_check: list[object] = []
+
+    async def get_document_state(self, tenant_id: str, document_id: str) -> DocumentStatus | None:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        await asyncio.sleep(0.01)
+        for action in self.during_check:
+            action()  # type: ignore[operator]
+        self.during_check.clear()
+        self.in_flight -= 1
+        return DocumentStatus(document_id, INDEXED, 1, chunk_count=1)
+
+
+def test_pending_documents_are_checked_concurrently_and_a_newer_change_stays_pending() -> None:
+    states = SlowStates()
+    generations = IndexGenerations(states, settle_seconds=30, clock=Clock())
+
+    async def scenario() -> None:
+        for number in range(4):
+            generations.changed("t", f"doc-{number}", version=1)
+        # Version 2 of doc-0 is published while version 1's state is being read.
+        states.during_check.append(lambda: generations.changed("t", "doc-0", version=2))
+        current = await generations.current("t")
+        assert states.most_in_flight == 4
+        assert not current.settled  # doc-0 v2 is pending: its v1 being indexed says nothing of it
+        states.during_check.clear()
+
+    asyncio.run(scenario())

@@ -12,6 +12,7 @@ directly) are not seen here; the caches' TTL bounds how long they can be served 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -57,9 +58,18 @@ class IndexGenerations:
     async def current(self, tenant_id: str) -> Generation:
         tenant = self._tenants.setdefault(tenant_id, _Tenant())
         now = self._clock()
-        for document_id, (version, since) in list(tenant.pending.items())[:MAX_STATE_CHECKS]:
-            if now - since >= self._settle or await self._settled(tenant_id, document_id, version):
-                tenant.pending.pop(document_id, None)
+        checks = list(tenant.pending.items())[:MAX_STATE_CHECKS]
+
+        async def settled(document_id: str, version: int, since: float) -> bool:
+            return now - since >= self._settle or await self._settled(tenant_id, document_id, version)
+
+        # Concurrently: right after a bulk submit, one question would otherwise wait for up to
+        # MAX_STATE_CHECKS retriever round trips in a row.
+        done = await asyncio.gather(*(settled(d, version, since) for d, (version, since) in checks))
+        for (document_id, (version, _)), is_settled in zip(checks, done, strict=True):
+            # A newer change of the same document may have been published while we waited.
+            if is_settled and tenant.pending.get(document_id, (None, 0.0))[0] == version:
+                del tenant.pending[document_id]
         return Generation(tenant.generation, settled=not tenant.pending)
 
     async def _settled(self, tenant_id: str, document_id: str, version: int) -> bool:
