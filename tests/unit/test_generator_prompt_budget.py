@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pydoc_data.topics import topics
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from ragmesh_kit.domain import Chunk, ScoredChunk
 from ragmesh_kit.tokens import TokenCounter
 from services.generator.app.prompt import PromptBuilder, _source_block, head_text, tail_text
@@ -44,3 +47,20 @@ def test_near_duplicates_are_dropped_and_different_chunks_kept() -> None:
     assert [source.scored.chunk.document_id for source in prompt.sources] == ["a", "c"]
     strict = PromptBuilder(TokenCounter(), near_duplicate_jaccard=1.01).build("q", chunks, 10_000)
     assert len(strict.sources) == 3
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    question=st.text(min_size=1, max_size=80),
+    texts=st.lists(st.text(min_size=1, max_size=200), min_size=0, max_size=6),
+    titles=st.lists(st.text(max_size=20), min_size=6, max_size=6),
+)
+def test_prompt_tokens_equal_the_count_of_the_whole_prompt(question: str, texts: list[str], titles: list[str]) -> None:
+    # Any text at the edges of the question and the sources (odd Unicode, newlines, "<<<"): the
+    # parts' counts must add up to the whole prompt's count.
+    tokens = TokenCounter()
+    chunks = [
+        ScoredChunk(Chunk(f"d{i}#0", f"d{i}", 0, 1, titles[i], text, {}), 0.9 - i / 10) for i, text in enumerate(texts)
+    ]
+    prompt = PromptBuilder(tokens).build(question, chunks, 2000)
+    assert prompt.prompt_tokens == tokens.count(prompt.text)

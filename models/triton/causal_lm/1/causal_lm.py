@@ -125,9 +125,7 @@ class LoadedModel:
         )
         self.eos = self.tokenizer.eos_token_id
 
-    def tokens(
-        self, prompt: str, options: Options, is_cancelled: Callable[[], bool]
-    ) -> Iterator[tuple[str, bool]]:
+    def tokens(self, prompt: str, options: Options, is_cancelled: Callable[[], bool]) -> Iterator[tuple[str, bool]]:
         """Yields (text delta, last) once per generated token; raises Cancelled when asked to stop."""
         torch = self.torch
         ids = self.tokenizer(prompt, return_tensors="pt").input_ids

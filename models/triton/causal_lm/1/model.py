@@ -74,8 +74,9 @@ class TritonPythonModel:
         for request in requests:
             sender = request.get_response_sender()
             if self.model is None:
-                sender.send(_error("causal_lm is not configured: set its hf_model_dir parameter", "UNAVAILABLE"),
-                            flags=FINAL)
+                sender.send(
+                    _error("causal_lm is not configured: set its hf_model_dir parameter", "UNAVAILABLE"), flags=FINAL
+                )
                 continue
             try:
                 job = self._read(request)

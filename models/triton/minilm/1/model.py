@@ -8,7 +8,8 @@ run in ONE onnxruntime call and split back per request. A request that cannot be
 shape) gets an error response; the others are still served.
 
 Config parameters: onnx_file (default model.onnx, relative to the version folder), intra_op_threads
-(default 2; inter-op is 1), max_length (default 256 tokens, longer texts are truncated).
+(default 2; inter-op is 1), allow_spinning (default 0: idle intra-op threads sleep instead of
+spinning), max_length (default 256 tokens, longer texts are truncated).
 The version folder must hold the ONNX file and tokenizer.json.
 """
 
@@ -61,15 +62,17 @@ class TritonPythonModel:
                     f"version folder)"
                 )
         threads = int(_param(config, "intra_op_threads", "2"))
+        spin = _param(config, "allow_spinning", "0").strip().lower() in ("1", "true", "yes")
         self.max_length = int(_param(config, "max_length", "256"))
-        self.encoder = OnnxSentenceEncoder(onnx_path, tok_path, threads=threads, max_length=self.max_length)
+        self.encoder = OnnxSentenceEncoder(onnx_path, tok_path, threads=threads, max_length=self.max_length, spin=spin)
 
         # Warm-up (first run allocates), and a shape check of the graph.
         out = self._embed(["warm up"])
         if out.shape != (1, HIDDEN):
             raise pb_utils.TritonModelException(f"minilm: unexpected output shape {out.shape}")
         self.logger.log_info(
-            f"[minilm] ready: {os.path.basename(onnx_path)} intra_op_threads={threads} max_length={self.max_length}"
+            f"[minilm] ready: {os.path.basename(onnx_path)} intra_op_threads={threads} allow_spinning={spin} "
+            f"max_length={self.max_length}"
         )
 
     def _embed(self, texts: list[str]) -> np.ndarray:
