@@ -135,6 +135,10 @@ def write(results: dict[str, Any], out: Path) -> None:
         _cpu_table(results),
         "## Ingestion through Kafka",
         "",
+        "CPU milliseconds per chunk indexed, by process: "
+        + ", ".join(f"{name} {value}" for name, value in results.get("ingestion_cpu_ms_per_chunk", {}).items())
+        + ".",
+        "",
         _table(
             [{k: v for k, v in results["ingestion"].items() if k != "lag_over_time"}],
             ["documents", "chunks_indexed", "seconds_to_searchable", "documents_per_s", "chunks_per_s"],

@@ -108,7 +108,11 @@ def _run(settings: StackSettings, scale: float) -> int:
     embedder_addr = f"127.0.0.1:{settings.embedder_port}"
 
     print("bench: ingestion through Kafka", flush=True)
-    results["ingestion"] = ingestion.run(settings, env, copies=1 if scale < 1 else 4)
+    table = ProcessTable(settings.run_dir)
+    meter = CpuMeter({name: pid for name in table.names() if (pid := table.pid(name)) is not None})
+    with meter.during():
+        results["ingestion"] = ingestion.run(settings, env, copies=1 if scale < 1 else 4)
+    results["ingestion_cpu_ms_per_chunk"] = meter.per_call_ms(results["ingestion"]["chunks_indexed"])
     print("bench: embedding limit and quantization", flush=True)
     int8 = encoder(models)
     # The limit at the lengths each path embeds: sentences (questions, the embedder load) and the
