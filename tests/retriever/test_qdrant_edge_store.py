@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -85,21 +86,23 @@ _CHILD = textwrap.dedent(
 async def test_acked_upserts_survive_sigkill(tmp_path: Path) -> None:
     path = str(tmp_path / "shard")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "libs"), str(REPO / "libs/gen")])}
-    child = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", _CHILD, path, str(DIM), stdout=asyncio.subprocess.PIPE, env=env, cwd=REPO
-    )
+    # A plain Popen, not asyncio's subprocess: asyncio's child watcher once lost this child's exit
+    # status in CI ("Unknown child process pid ..., will report returncode 255").
+    child = subprocess.Popen([sys.executable, "-c", _CHILD, path, str(DIM)], stdout=subprocess.PIPE, env=env, cwd=REPO)
     acked = -1
     try:
         assert child.stdout is not None
-        async for line in child.stdout:
+        for line in child.stdout:
             acked = int(line.split()[1])
             if acked >= 300:
                 break
         child.send_signal(signal.SIGKILL)  # mid-stream: the child is still writing
     finally:
-        if child.returncode is None:
+        if child.poll() is None:
             child.kill()
-        await child.wait()
+        child.wait(timeout=30)
+        if child.stdout is not None:
+            child.stdout.close()
     assert child.returncode == -signal.SIGKILL and acked >= 300
 
     store = await QdrantEdgeStore.open(path, DIM)
