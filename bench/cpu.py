@@ -8,6 +8,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from ragmesh_devstack.processes import ProcessTable
+
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -49,6 +51,12 @@ class CpuMeter:
     def __init__(self, pids: Mapping[str, int]) -> None:
         self._pids = dict(pids)
         self.seconds: dict[str, float] = {}
+
+    @classmethod
+    def for_stack(cls, run_dir: Path) -> CpuMeter:
+        """Every process the stack's process table runs now."""
+        table = ProcessTable(run_dir)
+        return cls({name: pid for name in table.names() if (pid := table.pid(name)) is not None})
 
     @contextmanager
     def during(self) -> Iterator[None]:

@@ -27,7 +27,6 @@ from bench.mesh import ask_load, bench_gateway, embedder_load
 from bench.pipeline import InProcessPipeline, chunk_documents
 from bench.retrieval import grow, run_retrieval
 from ragmesh_devstack import stack
-from ragmesh_devstack.processes import ProcessTable
 from ragmesh_devstack.settings import StackSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,8 +107,7 @@ def _run(settings: StackSettings, scale: float) -> int:
     embedder_addr = f"127.0.0.1:{settings.embedder_port}"
 
     print("bench: ingestion through Kafka", flush=True)
-    table = ProcessTable(settings.run_dir)
-    meter = CpuMeter({name: pid for name in table.names() if (pid := table.pid(name)) is not None})
+    meter = CpuMeter.for_stack(settings.run_dir)
     with meter.during():
         results["ingestion"] = ingestion.run(settings, env, copies=1 if scale < 1 else 4)
     results["ingestion_cpu_ms_per_chunk"] = meter.per_call_ms(results["ingestion"]["chunks_indexed"])
@@ -136,8 +134,7 @@ def _run(settings: StackSettings, scale: float) -> int:
             for c, calls in ((1, 100), (8, 200))
         ]
         # Where the two cores go at c=32: CPU milliseconds per Ask for each process of the stack.
-        table = ProcessTable(settings.run_dir)
-        meter = CpuMeter({name: pid for name in table.names() if (pid := table.pid(name)) is not None})
+        meter = CpuMeter.for_stack(settings.run_dir)
         with meter.during():
             busy = asyncio.run(ask_load(bench_address, env["RAGMESH_API_KEY"], questions, 32, n(300)))
         results["ask"].append(busy.as_dict())

@@ -7,7 +7,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 
@@ -91,15 +91,23 @@ class JaegerQuery:
 
     def wait_for_trace(self, trace_id: str, complete: Callable[[Trace], bool], timeout_seconds: float = 30.0) -> Trace:
         """Polls until ``complete`` holds: spans reach the store in batches, from several processes."""
+        return self.wait_for_any_trace([trace_id], complete, timeout_seconds)
+
+    def wait_for_any_trace(
+        self, trace_ids: Sequence[str], complete: Callable[[Trace], bool], timeout_seconds: float = 30.0
+    ) -> Trace:
+        """The first of ``trace_ids`` whose trace satisfies ``complete``, polled together."""
         deadline = time.monotonic() + timeout_seconds
         last: Trace | None = None
         while time.monotonic() < deadline:
-            last = self.get_trace(trace_id)
-            if last is not None and complete(last):
-                return last
+            for trace_id in trace_ids:
+                found = self.get_trace(trace_id)
+                last = found or last
+                if found is not None and complete(found):
+                    return found
             time.sleep(0.5)
         seen = sorted(f"{s.service}:{s.operation}" for s in last.spans) if last else []
-        raise TimeoutError(f"trace {trace_id} incomplete after {timeout_seconds}s; spans seen: {seen}")
+        raise TimeoutError(f"traces {list(trace_ids)} incomplete after {timeout_seconds}s; spans seen last: {seen}")
 
     def last_trace_id(self, service: str, lookback: str = "2h") -> str | None:
         """The id of the most recent trace that has a root span in ``service``."""

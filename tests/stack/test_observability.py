@@ -70,19 +70,6 @@ def asked(gateway, auth, running_stack) -> tuple[gateway_pb2.AskResponse, gatewa
         time.sleep(0.5)
 
 
-def _first_complete(jaeger: JaegerQuery, trace_ids: list[str], complete, timeout_seconds: float = 45.0) -> Trace:
-    """The first of ``trace_ids`` whose trace satisfies ``complete`` (polled together)."""
-    deadline = time.monotonic() + timeout_seconds
-    while True:
-        for trace_id in trace_ids:
-            found = jaeger.get_trace(trace_id)
-            if found is not None and complete(found):
-                return found
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"none of {len(trace_ids)} traces became complete in {timeout_seconds}s")
-        time.sleep(0.5)
-
-
 MESH_EDGES = [
     ("gateway", "embedder", "EmbedderService/Embed"),
     ("gateway", "retriever", "RetrieverService/Search"),
@@ -104,7 +91,9 @@ def question_trace(asked, jaeger: JaegerQuery, gateway, auth) -> Trace:
         gateway.Ask(gateway_pb2.AskRequest(question=QUESTION, bypass_cache=True), metadata=auth, timeout=30).trace_id
         for _ in range(5)
     ]
-    return _first_complete(jaeger, trace_ids, lambda t: all(_edge(t, *edge) for edge in MESH_EDGES + TRITON_EDGES))
+    return jaeger.wait_for_any_trace(
+        trace_ids, lambda t: all(_edge(t, *edge) for edge in MESH_EDGES + TRITON_EDGES), timeout_seconds=45
+    )
 
 
 def test_question_trace_has_every_hop_edge(question_trace: Trace) -> None:
