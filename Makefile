@@ -33,8 +33,10 @@ lint: setup
 	@.venv/bin/ruff check services libs/ragmesh_kit libs/ragmesh_devstack libs/ragmesh_cli libs/sdk tests models bench
 	@.venv/bin/mypy
 	@.venv/bin/buf lint
-	@if git rev-parse -q --verify HEAD~1 >/dev/null && git cat-file -e HEAD~1:protos 2>/dev/null; then \
-	  .venv/bin/buf breaking --against '.git#ref=HEAD~1'; fi
+	@# v1 stays compatible with every published version: compare with each commit that changed
+	@# protos/, so a break spread over several commits is caught too.
+	@for ref in $$(git log --format=%H -- protos 2>/dev/null); do \
+	  .venv/bin/buf breaking --against ".git#ref=$$ref" || { echo "buf breaking: incompatible with $$ref" >&2; exit 1; }; done
 	@echo "lint: ok"
 
 # The whole suite: contracts, lint, unit tests, then the real stack (Kafka, Jaeger, Triton, Qdrant).

@@ -13,10 +13,13 @@ from ragmesh_devstack.processes import ProcessTable
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _stat(pid: int) -> tuple[int, float] | None:
+_PROC = Path("/proc")
+
+
+def _stat(pid: int, proc: Path = _PROC) -> tuple[int, float] | None:
     """(parent pid, CPU seconds) of a live process, None when it is gone."""
     try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
+        raw = (proc / str(pid) / "stat").read_text()
     except OSError:
         return None
     # The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
@@ -25,11 +28,13 @@ def _stat(pid: int) -> tuple[int, float] | None:
     return int(fields[1]), sum(int(value) for value in fields[11:15]) / _TICKS
 
 
-def _process_tree_seconds(root: int) -> float:
+def process_tree_seconds(root: int, proc: Path = _PROC) -> float:
+    """CPU seconds of ``root`` and every live descendant (ended, waited-for children are in their
+    parent's cutime and cstime)."""
     parents: dict[int, int] = {}
     seconds: dict[int, float] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and (found := _stat(int(entry.name))) is not None:
+    for entry in proc.iterdir():
+        if entry.name.isdigit() and (found := _stat(int(entry.name), proc)) is not None:
             parents[int(entry.name)], seconds[int(entry.name)] = found
     total, queue = 0.0, [root]
     while queue:
@@ -60,10 +65,10 @@ class CpuMeter:
 
     @contextmanager
     def during(self) -> Iterator[None]:
-        before = {name: _process_tree_seconds(pid) for name, pid in self._pids.items()}
+        before = {name: process_tree_seconds(pid) for name, pid in self._pids.items()}
         before["load generator"] = _own_seconds()
         yield
-        after = {name: _process_tree_seconds(pid) for name, pid in self._pids.items()}
+        after = {name: process_tree_seconds(pid) for name, pid in self._pids.items()}
         after["load generator"] = _own_seconds()
         self.seconds = {name: round(after[name] - before[name], 3) for name in after}
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from tritonclient.grpc import service_pb2, service_pb2_grpc
 
 from ragmesh_devstack.processes import ProcessSpec
 from ragmesh_devstack.settings import StackSettings
@@ -28,6 +29,9 @@ class Component:
     spec: ProcessSpec
     ready: ReadyCheck
     prepare: Callable[[], None] | None = None
+    # "The process works", for the supervisor; None: the same as ready. A service whose dependency
+    # is down is alive but not ready, and restarting it would not help.
+    alive: ReadyCheck | None = None
 
 
 def port_open(port: int) -> bool:
@@ -42,6 +46,29 @@ def http_ok(url: str) -> bool:
             return bool(reply.status == 200)
     except OSError:
         return False
+
+
+def grpc_answers(port: int) -> bool:
+    """The server answers its health service at all (SERVING or not): the process works."""
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        try:
+            health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1.0)
+        except grpc.RpcError:
+            return False
+    return True
+
+
+def triton_ready(port: int) -> bool:
+    """Triton's readiness over its gRPC port, the one the services use: its HTTP health can keep
+    answering after the gRPC frontend is gone."""
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        try:
+            reply = service_pb2_grpc.GRPCInferenceServiceStub(channel).ServerReady(
+                service_pb2.ServerReadyRequest(), timeout=2.0
+            )
+        except grpc.RpcError:
+            return False
+    return bool(reply.ready)
 
 
 def grpc_serving(port: int) -> bool:
@@ -186,7 +213,7 @@ def triton(settings: StackSettings) -> Component:
     return Component(
         "triton",
         ProcessSpec("triton", command, env=env, cwd=workdir),
-        lambda: http_ok(f"http://127.0.0.1:{settings.triton_http_port}/v2/health/ready"),
+        lambda: triton_ready(settings.triton_grpc_port),
         prepare,
     )
 
@@ -204,7 +231,21 @@ def python_service(settings: StackSettings, name: str, port: int, env: dict[str,
         name,
         ProcessSpec(name, [sys.executable, "-m", f"services.{name}.main"], env={**base, **env}, cwd=settings.root),
         lambda: grpc_serving(port),
+        alive=lambda: grpc_answers(port),
     )
+
+
+def supervisor(settings: StackSettings) -> Component:
+    """The watcher that restarts dead parts (ragmesh_devstack.supervisor), configured with this
+    stack's settings through the environment."""
+    env = {
+        f"RAGMESH_STACK_{name.upper()}": str(value)
+        for name, value in settings.model_dump().items()
+        if value is not None
+    }
+    env["PYTHONPATH"] = ":".join(str(settings.root / part) for part in (".", "libs", "libs/gen"))
+    spec = ProcessSpec("supervisor", [sys.executable, "-m", "ragmesh_devstack.supervisor"], env=env, cwd=settings.root)
+    return Component("supervisor", spec, lambda: True)
 
 
 def services(settings: StackSettings) -> list[Component]:

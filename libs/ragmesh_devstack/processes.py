@@ -15,7 +15,16 @@ def _reap(pid: int) -> None:
     try:
         os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
-        pass  # not our child (started by an earlier `make up`): kill(pid, 0) tells the truth
+        pass  # not our child (started by an earlier `make up` or the supervisor)
+
+
+def _zombie(pid: int) -> bool:
+    """An ended process that its parent has not collected yet: it answers kill(pid, 0) but is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2 :].startswith("Z")
 
 
 @dataclass
@@ -46,6 +55,8 @@ class ProcessTable:
             pid = int(path.read_text().strip())
             _reap(pid)
             os.kill(pid, 0)
+            if _zombie(pid):
+                raise ProcessLookupError(pid)
         except (ValueError, ProcessLookupError, PermissionError):
             path.unlink(missing_ok=True)
             return None

@@ -34,6 +34,11 @@ class StackSettings(BaseSettings):
     generator_metrics_port: int = 9454
     indexer_metrics_port: int = 9455
     start_timeout_seconds: float = 180.0
+    # A supervisor process restarts a part that exits, or that stays not alive (its process works
+    # but answers nothing: Triton's gRPC port) for the grace period.
+    supervise: bool = True
+    supervise_interval_seconds: float = 2.0
+    supervise_grace_seconds: float = 20.0
     # Triton's own OpenTelemetry spans (queue, compute) in the caller's trace.
     triton_tracing: bool = True
     # A local Hugging Face causal-LM folder: when set, Triton also loads the causal_lm model (with

@@ -98,12 +98,16 @@ def up(settings: StackSettings) -> dict[str, str]:
         _wait_ready(table, stage, settings.start_timeout_seconds)
         if any(component.name == "kafka" for component in stage):
             asyncio.run(_create_topics(settings))
+    if settings.supervise:
+        table.start(components.supervisor(settings).spec)
     return keys
 
 
 def down(settings: StackSettings) -> list[str]:
     table = ProcessTable(settings.run_dir)
     stopped: list[str] = []
+    if table.stop("supervisor"):  # first, or it would restart what is being stopped
+        stopped.append("supervisor")
     for stage in reversed(stages(settings)):
         for component in stage:
             if table.stop(component.name):
@@ -121,4 +125,7 @@ def status(settings: StackSettings) -> dict[str, str]:
                 report[component.name] = "stopped"
             else:
                 report[component.name] = f"pid {pid}, " + ("ready" if component.ready() else "NOT READY")
+    if settings.supervise:
+        pid = table.pid("supervisor")
+        report["supervisor"] = f"pid {pid}, ready" if pid is not None else "stopped"
     return report

@@ -8,6 +8,7 @@ from typing import Any
 
 import grpc
 
+from ragmesh_kit import deadlines
 from ragmesh_kit.errors import InvalidArgument, RagmeshError
 from ragmesh_kit.handlers import rewrap
 from ragmesh_kit.telemetry import current_trace_id
@@ -55,18 +56,23 @@ def _decoded(request: Any) -> Any:
 
 def _wrap_unary(behavior: Callable[..., Awaitable[Any]], method: str) -> Callable[..., Awaitable[Any]]:
     async def handle(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        token = deadlines.start(context.time_remaining())
         try:
             return await behavior(_decoded(request), context)
         except (RagmeshError, Exception) as error:
             if isinstance(error, grpc.aio.AbortError):
                 raise
             await _abort(context, error, method)
+        finally:
+            deadlines.reset(token)
 
     return handle
 
 
 def _wrap_stream(behavior: Callable[..., AsyncIterator[Any]], method: str) -> Callable[..., AsyncIterator[Any]]:
     async def handle(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        # Each RPC runs in a task of its own, so the deadline set here is this call's alone.
+        deadlines.start(context.time_remaining())
         try:
             async for response in behavior(_decoded(request), context):
                 yield response
@@ -80,7 +86,8 @@ def _wrap_stream(behavior: Callable[..., AsyncIterator[Any]], method: str) -> Ca
 
 class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
     """Maps ``RagmeshError`` subclasses to their status code, a request that does not parse to
-    INVALID_ARGUMENT, and anything else to INTERNAL."""
+    INVALID_ARGUMENT, and anything else to INTERNAL; records each call's deadline for the calls it
+    makes (``ragmesh_kit.deadlines``)."""
 
     async def intercept_service(
         self,

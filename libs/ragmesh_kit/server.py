@@ -58,6 +58,10 @@ async def _check_all(checks: dict[str, ReadinessCheck]) -> list[str]:
     return failing
 
 
+# The health service name that answers liveness (kubernetes: livenessProbe.grpc.service).
+LIVENESS_SERVICE = "liveness"
+
+
 async def _follow_readiness(service: GrpcService, servicer: health.aio.HealthServicer, stopping: asyncio.Event) -> None:
     last: list[str] | None = None
     while not stopping.is_set():
@@ -112,6 +116,10 @@ async def serve(service: GrpcService) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
 
+    # Liveness ("this process works") is its own health service name, SERVING from here until the
+    # drain; readiness ("" and each service) follows the dependencies. A probe of liveness never
+    # restarts a pod because Triton is down.
+    await health_servicer.set(LIVENESS_SERVICE, health_pb2.HealthCheckResponse.SERVING)
     tasks = [asyncio.create_task(_follow_readiness(service, health_servicer, stopping))]
     tasks.extend(asyncio.create_task(job()) for job in service.background)
     stop_wait = asyncio.create_task(stopping.wait())

@@ -10,6 +10,7 @@ import grpc
 from ragmesh.embedder.v1 import embedder_pb2, embedder_pb2_grpc
 from ragmesh.generator.v1 import generator_pb2, generator_pb2_grpc
 from ragmesh.retriever.v1 import retriever_pb2, retriever_pb2_grpc
+from ragmesh_kit.deadlines import timeout_for
 from ragmesh_kit.domain import (
     ChunkWithVector,
     DocumentStatus,
@@ -38,7 +39,7 @@ class EmbedderClient:
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         try:
-            reply = await self._stub.Embed(embedder_pb2.EmbedRequest(texts=texts), timeout=self._timeout)
+            reply = await self._stub.Embed(embedder_pb2.EmbedRequest(texts=texts), timeout=timeout_for(self._timeout))
         except grpc.aio.AioRpcError as error:
             raise from_rpc_error("embedder", error) from error
         return [list(vector.values) for vector in reply.vectors]
@@ -67,7 +68,7 @@ class RetrieverClient:
             max_chunks_per_document=max_chunks_per_document,
         )
         try:
-            reply = await self._stub.Search(request, timeout=self._timeout)
+            reply = await self._stub.Search(request, timeout=timeout_for(self._timeout))
         except grpc.aio.AioRpcError as error:
             raise from_rpc_error("retriever", error) from error
         return [scored_chunk_from_proto(item) for item in reply.chunks]
@@ -81,7 +82,7 @@ class RetrieverClient:
             ],
         )
         try:
-            reply = await self._stub.Upsert(request, timeout=self._timeout)
+            reply = await self._stub.Upsert(request, timeout=timeout_for(self._timeout))
         except grpc.aio.AioRpcError as error:
             raise from_rpc_error("retriever", error) from error
         return int(reply.upserted)
@@ -91,14 +92,14 @@ class RetrieverClient:
             tenant_id=tenant_id, document_id=document_id, below_version=below_version
         )
         try:
-            await self._stub.DeleteDocument(request, timeout=self._timeout)
+            await self._stub.DeleteDocument(request, timeout=timeout_for(self._timeout))
         except grpc.aio.AioRpcError as error:
             raise from_rpc_error("retriever", error) from error
 
     async def get_document_state(self, tenant_id: str, document_id: str) -> DocumentStatus | None:
         request = retriever_pb2.GetDocumentStateRequest(tenant_id=tenant_id, document_id=document_id)
         try:
-            reply = await self._stub.GetDocumentState(request, timeout=self._timeout)
+            reply = await self._stub.GetDocumentState(request, timeout=timeout_for(self._timeout))
         except grpc.aio.AioRpcError as error:
             raise from_rpc_error("retriever", error) from error
         return document_status_from_proto(reply.status) if reply.HasField("status") else None
@@ -107,7 +108,7 @@ class RetrieverClient:
         """Records the state unless a newer version is recorded; returns the state kept."""
         request = retriever_pb2.RecordDocumentStateRequest(tenant_id=tenant_id, status=document_status_to_proto(status))
         try:
-            reply = await self._stub.RecordDocumentState(request, timeout=self._timeout)
+            reply = await self._stub.RecordDocumentState(request, timeout=timeout_for(self._timeout))
         except grpc.aio.AioRpcError as error:
             raise from_rpc_error("retriever", error) from error
         return document_status_from_proto(reply.status)
@@ -115,7 +116,7 @@ class RetrieverClient:
     async def count_chunks(self, tenant_id: str, document_id: str = "") -> int:
         request = retriever_pb2.CountChunksRequest(tenant_id=tenant_id, document_id=document_id)
         try:
-            reply = await self._stub.CountChunks(request, timeout=self._timeout)
+            reply = await self._stub.CountChunks(request, timeout=timeout_for(self._timeout))
         except grpc.aio.AioRpcError as error:
             raise from_rpc_error("retriever", error) from error
         return int(reply.count)
@@ -134,7 +135,7 @@ class GeneratorClient:
             context=[scored_chunk_to_proto(item) for item in context],
             max_context_tokens=max_context_tokens,
         )
-        call = self._stub.Generate(request, timeout=self._timeout)
+        call = self._stub.Generate(request, timeout=timeout_for(self._timeout))
         try:
             async for reply in call:
                 if reply.HasField("delta"):

@@ -14,7 +14,8 @@ import numpy as np
 from tritonclient.grpc import service_pb2, service_pb2_grpc
 
 from ragmesh_kit.circuit_breaker import OPEN, CircuitBreaker
-from ragmesh_kit.errors import from_rpc_error
+from ragmesh_kit.deadlines import timeout_for
+from ragmesh_kit.errors import DependencyFailed, from_rpc_error
 
 _DTYPES = {"FP32": np.float32, "INT64": np.int64, "INT32": np.int32, "BOOL": np.bool_}
 
@@ -85,8 +86,18 @@ class StreamedResponse:
 
 
 # Failures that mean "Triton is not there or not keeping up", which the breaker counts; a bad
-# request (INVALID_ARGUMENT) says nothing about Triton's health.
+# request (INVALID_ARGUMENT), a model's own error or a cancelled caller says nothing about Triton's
+# health and only releases the breaker's trial.
 _OUTAGE_CODES = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.INTERNAL}
+
+
+def is_outage(error: BaseException) -> bool:
+    cause = error if isinstance(error, grpc.aio.AioRpcError) else error.__cause__
+    return isinstance(cause, grpc.aio.AioRpcError) and cause.code() in _OUTAGE_CODES
+
+
+class TritonModelError(DependencyFailed):
+    """The model answered with an error of its own (Triton itself is up)."""
 
 
 class TritonClient:
@@ -96,10 +107,6 @@ class TritonClient:
         self._stub = service_pb2_grpc.GRPCInferenceServiceStub(channel)
         self._timeout = timeout_seconds
         self.breaker = breaker or CircuitBreaker("triton")
-
-    def _failed(self, error: grpc.aio.AioRpcError) -> None:
-        if error.code() in _OUTAGE_CODES:
-            self.breaker.failed()
 
     async def model_ready(self, model: str) -> bool:
         """Ready when Triton says so and the breaker is not open: health follows the breaker, and
@@ -115,15 +122,18 @@ class TritonClient:
         return bool(reply.ready)
 
     async def infer(
-        self, model: str, inputs: Mapping[str, Tensor], outputs: Sequence[str]
+        self,
+        model: str,
+        inputs: Mapping[str, Tensor],
+        outputs: Sequence[str],
+        timeout: float | None = None,
     ) -> dict[str, np.ndarray | list[bytes]]:
-        self.breaker.before_call()
         try:
-            response = await self._stub.ModelInfer(_request(model, inputs, outputs), timeout=self._timeout)
+            with self.breaker.guard(is_outage):
+                seconds = timeout_for(timeout or self._timeout, f"triton model {model}")
+                response = await self._stub.ModelInfer(_request(model, inputs, outputs), timeout=seconds)
         except grpc.aio.AioRpcError as error:
-            self._failed(error)
             raise from_rpc_error(f"triton model {model}", error) from error
-        self.breaker.succeeded()
         return _outputs(response)
 
     async def stream(
@@ -131,31 +141,25 @@ class TritonClient:
     ) -> AsyncIterator[StreamedResponse]:
         """Runs one request on a decoupled model and yields its responses until the final one.
         Leaving the iteration early (or cancelling the task) cancels the gRPC stream, which
-        cancels the request inside Triton."""
+        cancels the request inside Triton. The first response ends the breaker's verdict on the
+        call (Triton is up), so a consumer that stops early never holds a trial."""
         request = _request(model, inputs, outputs)
         request.parameters["triton_enable_empty_final_response"].bool_param = True
-        self.breaker.before_call()
-        call = self._stub.ModelStreamInfer(timeout=timeout or self._timeout)
-        try:
-            await call.write(request)
-            async for reply in call:
-                if reply.error_message:
-                    raise from_rpc_error(
-                        f"triton model {model}",
-                        grpc.aio.AioRpcError(
-                            grpc.StatusCode.INTERNAL, grpc.aio.Metadata(), grpc.aio.Metadata(), reply.error_message
-                        ),
-                    )
-                final = reply.infer_response.parameters["triton_final_response"].bool_param
-                self.breaker.succeeded()
-                yield StreamedResponse(outputs=_outputs(reply.infer_response), final=final)
-                if final:
-                    # Half-close and let Triton end the stream, so the call completes cleanly.
-                    await call.done_writing()
-        except grpc.aio.AioRpcError as error:
-            if error.code() != grpc.StatusCode.CANCELLED:
-                self._failed(error)
-            raise from_rpc_error(f"triton model {model}", error) from error
-        finally:
-            if not call.done():
-                call.cancel()
+        with self.breaker.guard(is_outage) as guarded:
+            call = self._stub.ModelStreamInfer(timeout=timeout_for(timeout or self._timeout, f"triton model {model}"))
+            try:
+                await call.write(request)
+                async for reply in call:
+                    if reply.error_message:
+                        raise TritonModelError(f"triton model {model}: {reply.error_message}")
+                    guarded.succeeded()
+                    final = reply.infer_response.parameters["triton_final_response"].bool_param
+                    yield StreamedResponse(outputs=_outputs(reply.infer_response), final=final)
+                    if final:
+                        # Half-close and let Triton end the stream, so the call completes cleanly.
+                        await call.done_writing()
+            except grpc.aio.AioRpcError as error:
+                raise from_rpc_error(f"triton model {model}", error) from error
+            finally:
+                if not call.done():
+                    call.cancel()

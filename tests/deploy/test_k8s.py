@@ -11,6 +11,7 @@ import jsonschema
 import kubernetes_validate
 import pytest
 
+from ragmesh_kit.server import LIVENESS_SERVICE
 from tests.deploy.tooling import (
     KUBERNETES_VERSION,
     OVERLAYS,
@@ -100,6 +101,10 @@ def test_service_deployment(rendered: dict[str, list[dict[str, Any]]], overlay: 
     port = PORTS[service]
     assert container["readinessProbe"]["grpc"]["port"] == port
     assert container["livenessProbe"]["grpc"]["port"] == port
+    # Readiness follows the dependencies (service ""), liveness only the process: a Triton outage
+    # must not restart every pod.
+    assert container["readinessProbe"]["grpc"].get("service", "") == ""
+    assert container["livenessProbe"]["grpc"]["service"] == LIVENESS_SERVICE
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["runAsUser"] != 0
     security = container["securityContext"]

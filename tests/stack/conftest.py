@@ -54,7 +54,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def running_stack() -> Iterator[RunningStack]:
-    settings = StackSettings(root=ROOT, instance=f"test-{PORT_SHIFT}", **TEST_PORTS)  # type: ignore[arg-type]
+    # No supervisor: fault tests kill parts on purpose and decide when they come back;
+    # test_supervisor.py starts one for itself.
+    settings = StackSettings(
+        root=ROOT, instance=f"test-{PORT_SHIFT}", supervise=False, **TEST_PORTS  # type: ignore[arg-type]
+    )
     stack.down(settings)  # leftovers of an interrupted session
     shutil.rmtree(settings.run_dir / "data", ignore_errors=True)
     try:

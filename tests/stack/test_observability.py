@@ -17,6 +17,7 @@ import pytest
 
 from ragmesh.gateway.v1 import gateway_pb2
 from ragmesh_devstack.jaeger import JaegerQuery, Span, Trace
+from tests.eventually import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTION = "What happens when a return statement leaves a try statement with a finally clause?"
@@ -62,12 +63,12 @@ def asked(gateway, auth, running_stack) -> tuple[gateway_pb2.AskResponse, gatewa
         metadata=auth,
         timeout=15,
     )
-    deadline = time.monotonic() + 90
-    while True:
+
+    def cited() -> gateway_pb2.AskResponse | None:
         reply = gateway.Ask(gateway_pb2.AskRequest(question=QUESTION), metadata=auth, timeout=30)
-        if any(c.document_id == "obs-return" for c in reply.citations) or time.monotonic() > deadline:
-            return reply, submitted, before
-        time.sleep(0.5)
+        return reply if any(c.document_id == "obs-return" for c in reply.citations) else None
+
+    return eventually(cited, "the submitted document cited in an answer", timeout=90, interval=0.5), submitted, before
 
 
 MESH_EDGES = [

@@ -7,7 +7,7 @@ import json
 import socket
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,6 +17,7 @@ import grpc
 from ragmesh.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from ragmesh_devstack import components
 from ragmesh_devstack.processes import ProcessTable
+from tests.eventually import eventually
 from tests.stack.conftest import RunningStack
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "golden"
@@ -45,8 +46,15 @@ class ExtraService:
 
 
 @contextmanager
-def extra_service(stack: RunningStack, name: str, label: str, env: dict[str, str]) -> Iterator[ExtraService]:
-    """Starts one more gateway or generator (process name ``label``) and stops it afterwards."""
+def extra_service(
+    stack: RunningStack,
+    name: str,
+    label: str,
+    env: dict[str, str],
+    started: Callable[[int], bool] = components.grpc_serving,
+) -> Iterator[ExtraService]:
+    """Starts one more service (process name ``label``), waits until ``started(port)`` (by
+    default: health SERVING) and stops it afterwards."""
     port, metrics_port = free_port(), free_port()
     settings = stack.settings.model_copy(update={f"{name}_metrics_port": metrics_port})
     component = components.python_service(settings, name, port, env)
@@ -55,7 +63,7 @@ def extra_service(stack: RunningStack, name: str, label: str, env: dict[str, str
     table.start(replace(component.spec, name=label))
     deadline = time.monotonic() + 60
     try:
-        while not components.grpc_serving(port):
+        while not started(port):
             assert not table.exited(label), f"{label} exited:\n{table.tail(label)}"
             assert time.monotonic() < deadline, f"{label} not serving after 60s:\n{table.tail(label)}"
             time.sleep(0.25)
@@ -125,13 +133,14 @@ def ask_until_cited(
     timeout: float = 90,
     **options: object,
 ) -> gateway_pb2.AskResponse:
-    """Indexing is asynchronous (Kafka): asks (bypassing the caches) until the document is cited."""
-    deadline = time.monotonic() + timeout
-    while True:
+    """Indexing is asynchronous (Kafka): asks (bypassing the caches) until the document is cited,
+    and fails when it is not within ``timeout``."""
+
+    def cited() -> gateway_pb2.AskResponse | None:
         reply = ask(stub, key, question, bypass_cache=True, **options)
-        if any(c.document_id == document_id for c in reply.citations) or time.monotonic() > deadline:
-            return reply
-        time.sleep(0.5)
+        return reply if any(c.document_id == document_id for c in reply.citations) else None
+
+    return eventually(cited, f"{document_id} cited for {question!r}", timeout=timeout, interval=0.5)
 
 
 def rpc_error(call: object) -> grpc.RpcError:

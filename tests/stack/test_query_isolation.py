@@ -43,12 +43,7 @@ def test_document_status_is_per_tenant(private_indexed: RunningStack, gateway) -
         )
         return reply
 
-    try:
-        mine = status(private_indexed.api_key, PRIVATE_DOC)
-    except grpc.RpcError as error:
-        if "UNIMPLEMENTED" in (error.details() or ""):
-            pytest.skip("the retriever's GetDocumentState has not landed yet")
-        raise
+    mine = status(private_indexed.api_key, PRIVATE_DOC)
     assert mine.status.document_id == PRIVATE_DOC
     assert mine.status.state in (types_pb2.DOCUMENT_STATE_ACCEPTED, types_pb2.DOCUMENT_STATE_INDEXED)
     assert mine.status.version > 0 and len(mine.trace_id) == 32

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from ragmesh_kit.circuit_breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
@@ -14,39 +16,59 @@ class Clock:
         return self.now
 
 
-def test_opens_after_consecutive_failures_and_fails_fast() -> None:
+class Outage(Exception):
+    pass
+
+
+class BadRequest(Exception):
+    pass
+
+
+def is_outage(error: BaseException) -> bool:
+    return isinstance(error, Outage)
+
+
+def fail(breaker: CircuitBreaker, times: int = 1) -> None:
+    for _ in range(times):
+        with pytest.raises(Outage), breaker.guard(is_outage):
+            raise Outage
+
+
+def succeed(breaker: CircuitBreaker) -> None:
+    with breaker.guard(is_outage):
+        pass
+
+
+def half_open_breaker(clock: Clock) -> CircuitBreaker:
+    breaker = CircuitBreaker("triton", failure_threshold=2, reset_seconds=5, clock=clock)
+    fail(breaker, 2)
+    clock.now += 5
+    assert breaker.state == HALF_OPEN
+    return breaker
+
+
+def test_opens_after_consecutive_outages_and_fails_fast() -> None:
     clock = Clock()
     breaker = CircuitBreaker("triton", failure_threshold=3, reset_seconds=5, clock=clock)
-    for _ in range(3):
-        breaker.before_call()
-        breaker.failed()
+    fail(breaker, 3)
     assert breaker.state == OPEN
-    with pytest.raises(DependencyUnavailable, match="circuit open"):
-        breaker.before_call()
+    with pytest.raises(DependencyUnavailable, match="circuit open"), breaker.guard(is_outage):
+        pass
 
 
 def test_one_trial_after_the_cool_down_then_closes_on_success() -> None:
-    clock = Clock()
-    breaker = CircuitBreaker("triton", failure_threshold=2, reset_seconds=5, clock=clock)
-    breaker.failed()
-    breaker.failed()
-    clock.now += 5
-    assert breaker.state == HALF_OPEN
-    breaker.before_call()  # the trial
-    with pytest.raises(DependencyUnavailable):
-        breaker.before_call()  # a second caller while the trial runs
-    breaker.succeeded()
+    breaker = half_open_breaker(Clock())
+    with breaker.guard(is_outage):  # the trial
+        with pytest.raises(DependencyUnavailable), breaker.guard(is_outage):
+            pass  # a second caller while the trial runs is refused
     assert breaker.state == CLOSED
-    breaker.before_call()
+    succeed(breaker)
 
 
 def test_a_failed_trial_reopens_for_another_cool_down() -> None:
     clock = Clock()
-    breaker = CircuitBreaker("triton", failure_threshold=1, reset_seconds=5, clock=clock)
-    breaker.failed()
-    clock.now += 5
-    breaker.before_call()
-    breaker.failed()
+    breaker = half_open_breaker(clock)
+    fail(breaker)
     assert breaker.state == OPEN
     clock.now += 4.9
     assert breaker.state == OPEN
@@ -54,7 +76,49 @@ def test_a_failed_trial_reopens_for_another_cool_down() -> None:
 
 def test_successes_reset_the_failure_count() -> None:
     breaker = CircuitBreaker("triton", failure_threshold=2)
-    breaker.failed()
-    breaker.succeeded()
-    breaker.failed()
+    fail(breaker)
+    succeed(breaker)
+    fail(breaker)
     assert breaker.state == CLOSED
+
+
+def test_a_bad_request_neither_counts_nor_holds_the_trial() -> None:
+    clock = Clock()
+    breaker = half_open_breaker(clock)
+    with pytest.raises(BadRequest), breaker.guard(is_outage):
+        raise BadRequest
+    # The trial was released without a verdict: still half-open, and the next caller is the trial.
+    assert breaker.state == HALF_OPEN
+    for later in (3, 10, 1000):
+        clock.now += later
+        succeed(breaker)
+    assert breaker.state == CLOSED
+
+
+async def test_a_cancelled_trial_is_released() -> None:
+    breaker = half_open_breaker(Clock())
+    started = asyncio.Event()
+
+    async def trial() -> None:
+        with breaker.guard(is_outage):
+            started.set()
+            await asyncio.sleep(60)
+
+    task = asyncio.create_task(trial())
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    succeed(breaker)
+    assert breaker.state == CLOSED
+
+
+def test_an_early_success_is_final() -> None:
+    """A stream proves the dependency up with its first response; what happens to the consumer
+    afterwards (it stops reading, it is cancelled) changes nothing."""
+    breaker = half_open_breaker(Clock())
+    with pytest.raises(GeneratorExit), breaker.guard(is_outage) as call:
+        call.succeeded()
+        raise GeneratorExit
+    assert breaker.state == CLOSED
+
