@@ -30,7 +30,7 @@ proto-check: setup
 	  else echo "proto-check: libs/gen drifted from protos/; run 'make proto' and commit" >&2; diff -r $$tmp/ragmesh libs/gen/ragmesh | head -20 >&2; rm -rf $$tmp; exit 1; fi
 
 lint: setup
-	@.venv/bin/ruff check services libs/ragmesh_kit libs/ragmesh_devstack libs/ragmesh_cli libs/sdk tests models bench
+	@.venv/bin/ruff check tools services libs/ragmesh_kit libs/ragmesh_devstack libs/ragmesh_cli libs/sdk tests models bench
 	@.venv/bin/mypy
 	@.venv/bin/buf lint
 	@# v1 stays compatible with every published version: compare with each commit that changed
@@ -47,6 +47,12 @@ test: setup proto-check lint
 soak: setup
 	@$(PY) -m pytest -m soak tests/stack/test_soak.py -s
 
+# Opt-in traced load: ghz at 64 connections on the embedder for RAGMESH_LOAD_SECONDS (600), every
+# service tracing; Triton must neither crash nor lose a request.
+.PHONY: load-test
+load-test: setup
+	@$(PY) -m pytest -m load tests/stack/test_traced_load.py -s
+
 test-unit: setup
 	@$(PY) -m pytest -m "not stack"
 
@@ -61,7 +67,7 @@ bench: setup
 # The architecture picture, from its source (needs Graphviz: apt-get install graphviz).
 docs:
 	@dot -Tsvg docs/architecture.dot -o docs/images/architecture.svg
-	@$(PY) -m ragmesh_devstack.config_docs
+	@$(PY) -m tools.config_docs
 
 clean: down
 	rm -rf .run

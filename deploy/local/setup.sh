@@ -98,4 +98,12 @@ if ! command -v kustomize >/dev/null && ! command -v kubectl >/dev/null && [ ! -
   say "building kustomize v5.5.0 (Go module proxy)"
   GOBIN="$CACHE/tools" go install sigs.k8s.io/kustomize/kustomize/v5@v5.5.0
 fi
+# 9. ghz, the gRPC load generator of `make load-test` and the benchmark (Go module proxy).
+GHZ_VERSION=v0.93.0
+GHZ=$CACHE/tools/ghz-$GHZ_VERSION/ghz
+if [ ! -x "$GHZ" ]; then
+  say "building ghz $GHZ_VERSION (Go module proxy)"
+  GOBIN=$(dirname "$GHZ") go install "github.com/bojand/ghz/cmd/ghz@$GHZ_VERSION"
+fi
+ln -sfn "$GHZ" "$DEPS/ghz"
 say "done"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +17,7 @@ from ragmesh_cli.waterfall import print_waterfall
 from ragmesh_devstack import stack
 from ragmesh_devstack.jaeger import JaegerQuery
 from ragmesh_devstack.settings import StackSettings
+from ragmesh_devstack.triton_tracing import set_triton_tracing
 
 app = typer.Typer(help="ragmesh: run the local stack and read its traces.", no_args_is_help=True)
 
@@ -127,15 +130,26 @@ def status(as_json: JsonOption = False) -> None:
         raise typer.Exit(3)
 
 
+@app.command("triton-tracing")
+def triton_tracing(
+    state: Annotated[str, typer.Argument(help="on or off")],
+    rate: Annotated[int, typer.Option("--rate", help="Trace one request in every RATE.")] = 1,
+) -> None:
+    """Turns Triton's own spans (queue, compute) on or off without a restart. Leave them off under
+    sustained load: tritonserver 2.51 crashes under traced load (docs/sre-guide.md)."""
+    if state not in ("on", "off"):
+        raise typer.BadParameter("say on or off")
+    applied = set_triton_tracing(StackSettings().triton_http_port, state == "on", rate)
+    typer.echo(f"triton tracing: level {applied.get('trace_level')}, rate {applied.get('trace_rate')}")
+
+
 @app.command()
 def bench(quick: Annotated[bool, typer.Option("--quick", help="Small counts: checks the harness.")] = False) -> None:
-    """Runs the benchmarks against the running stack and writes docs/benchmarks/."""
-    import sys
-
-    from bench import run as bench_run
-
-    sys.argv = ["bench", *(["--quick"] if quick else [])]
-    raise typer.Exit(bench_run.main())
+    """Runs the benchmarks (`python -m bench.run`, a program of the repository, not a library this
+    command imports) and writes docs/benchmarks/."""
+    settings = StackSettings()
+    command = [sys.executable, "-m", "bench.run", *(["--quick"] if quick else [])]
+    raise typer.Exit(subprocess.run(command, cwd=settings.root, check=False).returncode)
 
 
 if __name__ == "__main__":

@@ -186,19 +186,20 @@ def triton(settings: StackSettings) -> Component:
         "--exit-timeout-secs=5",
         "--log-verbose=0",
     ]
-    if settings.triton_tracing:
-        command += [
-            "--trace-config",
-            "mode=opentelemetry",
-            "--trace-config",
-            f"opentelemetry,url=127.0.0.1:{settings.otlp_http_port}/v1/traces",
-            "--trace-config",
-            "opentelemetry,resource=service.name=triton",
-            "--trace-config",
-            "rate=1",
-            "--trace-config",
-            "level=TIMESTAMPS",
-        ]
+    # The exporter is always configured; the level decides whether Triton traces (see
+    # StackSettings.triton_tracing) and can be changed at run time through Triton's trace API.
+    command += [
+        "--trace-config",
+        "mode=opentelemetry",
+        "--trace-config",
+        f"opentelemetry,url=127.0.0.1:{settings.otlp_http_port}/v1/traces",
+        "--trace-config",
+        "opentelemetry,resource=service.name=triton",
+        "--trace-config",
+        "rate=1",
+        "--trace-config",
+        f"level={'TIMESTAMPS' if settings.triton_tracing else 'OFF'}",
+    ]
     env = {
         # The Python backend stub finds its packages from the first python3 on PATH and links
         # this interpreter's libpython.

@@ -39,8 +39,12 @@ class StackSettings(BaseSettings):
     supervise: bool = True
     supervise_interval_seconds: float = 2.0
     supervise_grace_seconds: float = 20.0
-    # Triton's own OpenTelemetry spans (queue, compute) in the caller's trace.
-    triton_tracing: bool = True
+    # Triton's own OpenTelemetry spans (queue, compute) in the caller's trace, from the start. Off:
+    # tritonserver 2.51 crashes under sustained concurrent traced load (measured: signal 11 after
+    # ~26,000 traced requests at 290/s; upstream fixed it in 25.05). Triton always starts with its
+    # exporter configured at level OFF, so `ragmesh triton-tracing on` turns its spans on at run
+    # time, for a while, without a restart.
+    triton_tracing: bool = False
     # A local Hugging Face causal-LM folder: when set, Triton also loads the causal_lm model (with
     # the model-build venv as its Python environment) and GENERATOR_TRITON_MODEL can name it.
     causal_lm_model_dir: str = ""

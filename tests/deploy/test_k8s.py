@@ -189,4 +189,9 @@ def test_triton_serves_both_models_traced(rendered: dict[str, list[dict[str, Any
     container = find(rendered["base"], "Deployment", "triton")["spec"]["template"]["spec"]["containers"][0]
     assert "--model-repository=/models" in container["args"]
     assert "--trace-config=opentelemetry,url=jaeger:4318/v1/traces" in container["args"]
+    # Triton's own spans start off (2.51-25.04 crash under traced load); they are switched on at run time.
+    assert "--trace-config=level=OFF" in container["args"]
     assert {p["containerPort"] for p in container["ports"]} == {8000, 8001, 8002}
+    # Every probe asks the gRPC port the services call, not the HTTP health that can outlive it.
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert container[probe]["grpc"]["port"] == 8001, probe

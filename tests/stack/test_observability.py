@@ -10,6 +10,7 @@ import re
 import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from pydoc_data.topics import topics
 
@@ -17,6 +18,7 @@ import pytest
 
 from ragmesh.gateway.v1 import gateway_pb2
 from ragmesh_devstack.jaeger import JaegerQuery, Span, Trace
+from ragmesh_devstack.triton_tracing import set_triton_tracing
 from tests.eventually import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,14 +79,34 @@ MESH_EDGES = [
     ("gateway", "generator", "GeneratorService/Generate"),
 ]
 TRITON_EDGES = [("embedder", "triton", "InferRequest"), ("generator", "triton", "InferRequest")]
+# The callers' own spans of their Triton calls: there whether or not Triton records spans itself.
+TRITON_CALLS = [
+    ("embedder", "/inference.GRPCInferenceService/ModelInfer"),
+    ("generator", "/inference.GRPCInferenceService/ModelStreamInfer"),
+]
 
 
 @pytest.fixture(scope="module")
-def question_trace(asked, jaeger: JaegerQuery, gateway, auth) -> Trace:
+def triton_spans_on(running_stack) -> Iterator[None]:
+    """Triton's own spans, turned on at run time the way an SRE would (they start off: see
+    StackSettings.triton_tracing), and off again afterwards."""
+    port = running_stack.settings.triton_http_port
+    assert set_triton_tracing(port, on=True)["trace_level"] == ["TIMESTAMPS"]
+    try:
+        yield
+    finally:
+        assert set_triton_tracing(port, on=False)["trace_level"] == ["OFF"]
+
+
+@pytest.fixture(scope="module")
+def question_trace(asked, jaeger: JaegerQuery, gateway, auth, triton_spans_on) -> Trace:
     """A question's trace with every edge, Triton's included."""
     reply, _, _ = asked
-    # Every trace holds the mesh's own edges.
-    jaeger.wait_for_trace(reply.trace_id, lambda t: all(_edge(t, *edge) for edge in MESH_EDGES))
+    # Every trace holds the mesh's own edges, and the callers' spans of their Triton calls.
+    jaeger.wait_for_trace(
+        reply.trace_id,
+        lambda t: all(_edge(t, *edge) for edge in MESH_EDGES) and all(t.find(*call) for call in TRITON_CALLS),
+    )
     # tritonserver 2.51 ignores the caller's traceparent on some requests (measured: ~8% of
     # sequential calls from tritonclient, ~25% in the mesh) and records them as a trace of their
     # own; so of a few fresh questions, one must carry all edges, Triton's included.

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from ragmesh_devstack.config_docs import OUT, render
+from tools.config_docs import OUT, render
 
 
 def test_configuration_table_matches_the_settings_classes() -> None:
-    assert OUT.read_text() == render(), "docs/configuration.md is stale: run python -m ragmesh_devstack.config_docs"
+    assert OUT.read_text() == render(), "docs/configuration.md is stale: run python -m tools.config_docs"
 
 
 def test_every_service_setting_is_in_the_table() -> None:
