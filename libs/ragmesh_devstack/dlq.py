@@ -21,13 +21,18 @@ from collections.abc import Sequence
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from ragmesh_devstack.settings import StackSettings
+from ragmesh_kit.document_events import (
+    DEAD_LETTER_TOPIC,
+    DLQ_HEADER_PREFIX,
+    DOCUMENTS_TOPIC,
+    REPLAY_COUNT_HEADER,
+    REPLAY_SOURCE_HEADER,
+)
 
-DOCUMENTS_TOPIC = "ragmesh.documents.v1"
-DEAD_LETTER_TOPIC = "ragmesh.documents.dlq.v1"
 REPLAY_GROUP = "ragmesh-dlq-replay"
-REPLAY_COUNT = "ragmesh-replay-count"
-REPLAY_SOURCE = "ragmesh-replay-source"
-_DLQ_PREFIX = "ragmesh-dlq-"
+REPLAY_COUNT = REPLAY_COUNT_HEADER
+REPLAY_SOURCE = REPLAY_SOURCE_HEADER
+_DLQ_PREFIX = DLQ_HEADER_PREFIX
 _BATCH = 200
 
 

@@ -15,8 +15,9 @@ from ragmesh_devstack import components
 from ragmesh_devstack.components import Component
 from ragmesh_devstack.processes import ProcessTable
 from ragmesh_devstack.settings import StackSettings
+from ragmesh_kit.document_events import TOPIC_PARTITIONS
 
-TOPICS = {"ragmesh.documents.v1": 3, "ragmesh.documents.dlq.v1": 1}
+TOPICS = TOPIC_PARTITIONS
 DEV_TENANTS = {"RAGMESH_API_KEY": "default", "RAGMESH_API_KEY_TENANT_B": "tenant-b"}
 
 

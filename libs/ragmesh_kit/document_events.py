@@ -9,6 +9,23 @@ from ragmesh_kit.proto_convert import metadata_from_proto, metadata_to_proto
 
 DOCUMENTS_TOPIC = "ragmesh.documents.v1"
 DEAD_LETTER_TOPIC = "ragmesh.documents.dlq.v1"
+# Partitions the local stack creates for each topic.
+TOPIC_PARTITIONS = {DOCUMENTS_TOPIC: 3, DEAD_LETTER_TOPIC: 1}
+
+# Message headers (besides the W3C ``traceparent``): the one place their names are written.
+EVENT_ID_HEADER = "ragmesh-event-id"
+# On dead letters: why, where from ("<topic>/<partition>/<offset>"), at which stage ("decode": not
+# a DocumentEvent; "index": a valid event that cannot be indexed), when (ms since the epoch), and
+# the value's size when it was too large to carry and was left out.
+DLQ_HEADER_PREFIX = "ragmesh-dlq-"
+DLQ_REASON_HEADER = DLQ_HEADER_PREFIX + "reason"
+DLQ_SOURCE_HEADER = DLQ_HEADER_PREFIX + "source"
+DLQ_STAGE_HEADER = DLQ_HEADER_PREFIX + "stage"
+DLQ_AT_HEADER = DLQ_HEADER_PREFIX + "at-ms"
+DLQ_VALUE_OMITTED_HEADER = DLQ_HEADER_PREFIX + "value-omitted"
+# On replayed dead letters: how often replayed, and the dead letter's own position.
+REPLAY_COUNT_HEADER = "ragmesh-replay-count"
+REPLAY_SOURCE_HEADER = "ragmesh-replay-source"
 
 _TO_PROTO = {UPSERT: events_pb2.DocumentEvent.OPERATION_UPSERT, DELETE: events_pb2.DocumentEvent.OPERATION_DELETE}
 _FROM_PROTO = {value: key for key, value in _TO_PROTO.items()}

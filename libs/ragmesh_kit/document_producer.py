@@ -25,13 +25,11 @@ from types import TracebackType
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import RecordMetadata
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
-from ragmesh_kit.document_events import DOCUMENTS_TOPIC, encode_event, message_key
+from ragmesh_kit.document_events import DOCUMENTS_TOPIC, EVENT_ID_HEADER, encode_event, message_key
 from ragmesh_kit.domain import DocumentCommand
 from ragmesh_kit.telemetry import kafka_headers_with_context
-
-EVENT_ID_HEADER = "ragmesh-event-id"
 
 
 class DocumentProducer:
@@ -43,6 +41,7 @@ class DocumentProducer:
         tracer: trace.Tracer | None = None,
         linger_ms: int = 5,
         max_request_size: int = 1_048_576,
+        request_timeout_ms: int = 40_000,
     ) -> None:
         # Idempotence needs acks=all; aiokafka then also caps in-flight requests so order is kept.
         self._producer = AIOKafkaProducer(
@@ -51,8 +50,9 @@ class DocumentProducer:
             enable_idempotence=True,
             linger_ms=linger_ms,
             max_request_size=max_request_size,
+            request_timeout_ms=request_timeout_ms,
         )
-        self._topic = topic
+        self.topic = topic
         self._tracer = tracer or trace.get_tracer("ragmesh.document_producer")
 
     async def start(self) -> None:
@@ -78,25 +78,44 @@ class DocumentProducer:
     async def send_many(self, commands: Iterable[DocumentCommand]) -> list[tuple[int, int]]:
         """Publishes events pipelined (one round trip per broker batch, not per event) and waits for
         all acknowledgements; returns (partition, offset) per event, in order. Events of one document
-        keep their order (same key, same partition, idempotent producer)."""
+        keep their order (same key, same partition, idempotent producer). Each event's PRODUCER span
+        lasts until its acknowledgement and records where it was written."""
         pending = [await self._enqueue(command) for command in commands]
-        acked = await asyncio.gather(*pending)
+        try:
+            acked = await asyncio.gather(*(future for _, future in pending))
+        except BaseException as error:
+            for span, _ in pending:
+                span.record_exception(error)
+                span.set_status(Status(StatusCode.ERROR, str(error)))
+                span.end()
+            raise
+        for (span, _), meta in zip(pending, acked, strict=True):
+            span.set_attribute("messaging.destination.partition.id", str(meta.partition))
+            span.set_attribute("messaging.kafka.offset", meta.offset)
+            span.end()
         return [(meta.partition, meta.offset) for meta in acked]
 
-    async def _enqueue(self, command: DocumentCommand) -> asyncio.Future[RecordMetadata]:
+    async def _enqueue(self, command: DocumentCommand) -> tuple[Span, asyncio.Future[RecordMetadata]]:
         if not command.event_id:
             command = replace(command, event_id=uuid.uuid4().hex)
         key = message_key(command.tenant_id, command.document_id)
-        with self._tracer.start_as_current_span(f"{self._topic} publish", kind=SpanKind.PRODUCER) as span:
-            span.set_attribute("messaging.system", "kafka")
-            span.set_attribute("messaging.operation.type", "send")
-            span.set_attribute("messaging.destination.name", self._topic)
-            span.set_attribute("messaging.kafka.message.key", key.decode())
-            span.set_attribute("ragmesh.tenant_id", command.tenant_id)
-            span.set_attribute("ragmesh.document_id", command.document_id)
-            headers = kafka_headers_with_context([(EVENT_ID_HEADER, command.event_id.encode())])
+        span = self._tracer.start_span(f"{self.topic} publish", kind=SpanKind.PRODUCER)
+        span.set_attribute("messaging.system", "kafka")
+        span.set_attribute("messaging.operation.type", "send")
+        span.set_attribute("messaging.destination.name", self.topic)
+        span.set_attribute("messaging.kafka.message.key", key.decode())
+        span.set_attribute("ragmesh.tenant_id", command.tenant_id)
+        span.set_attribute("ragmesh.document_id", command.document_id)
+        try:
+            with trace.use_span(span, end_on_exit=False):  # the headers carry this span's context
+                headers = kafka_headers_with_context([(EVENT_ID_HEADER, command.event_id.encode())])
             # send() returns once the message is in the producer's buffer; the future resolves on ack.
             future: asyncio.Future[RecordMetadata] = await self._producer.send(
-                self._topic, value=encode_event(command), key=key, headers=headers
+                self.topic, value=encode_event(command), key=key, headers=headers
             )
-            return future
+        except BaseException as error:
+            span.record_exception(error)
+            span.set_status(Status(StatusCode.ERROR, str(error)))
+            span.end()
+            raise
+        return span, future

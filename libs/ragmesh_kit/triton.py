@@ -121,6 +121,20 @@ class TritonClient:
             return False
         return bool(reply.ready)
 
+    async def output_shape(self, model: str, output: str) -> tuple[int, int]:
+        """(max_batch_size, size of ``output``'s last dimension), read from the model's own
+        configuration in Triton: the one source of an embedding's dimension."""
+        try:
+            reply = await self._stub.ModelConfig(
+                service_pb2.ModelConfigRequest(name=model), timeout=timeout_for(min(self._timeout, 5.0))
+            )
+        except grpc.aio.AioRpcError as error:
+            raise from_rpc_error(f"triton model {model}", error) from error
+        for entry in reply.config.output:
+            if entry.name == output:
+                return int(reply.config.max_batch_size), int(entry.dims[-1])
+        raise DependencyFailed(f"triton model {model} has no output {output!r}")
+
     async def infer(
         self,
         model: str,

@@ -21,12 +21,7 @@ from services.embedder.settings import EmbedderSettings
 async def build(settings: EmbedderSettings, provider: TracerProvider) -> GrpcService:
     metrics = ServiceMetrics(settings.service_name)
     channel = open_channel(settings.triton_url, provider)
-    model = TritonEmbeddingModel(
-        TritonClient(channel, settings.triton_timeout_seconds),
-        settings.triton_model,
-        settings.dimension,
-        settings.triton_max_batch,
-    )
+    model = TritonEmbeddingModel(TritonClient(channel, settings.triton_timeout_seconds), settings.triton_model)
     texts_per_request = metrics.histogram(
         "ragmesh_embedder_texts_per_request",
         "Texts per Embed call (Triton's dynamic batcher merges calls further).",

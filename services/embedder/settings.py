@@ -16,8 +16,5 @@ class EmbedderSettings(ServiceSettings):
     triton_metrics_url: str = "http://127.0.0.1:8002/metrics"
     triton_model: str = "minilm"
     triton_timeout_seconds: float = 10.0
-    # The Triton model's max_batch_size: larger requests are split into several inferences.
-    triton_max_batch: int = 64
-    dimension: int = 384
     max_texts_per_request: int = 512
     max_text_chars: int = 32_000

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pydantic_settings import SettingsConfigDict
 
+from ragmesh_kit.document_events import DOCUMENTS_TOPIC
 from ragmesh_kit.settings import ServiceSettings
 
 
@@ -15,7 +16,7 @@ class GatewaySettings(ServiceSettings):
     retriever_addr: str = "127.0.0.1:50053"
     generator_addr: str = "127.0.0.1:50054"
     kafka_bootstrap: str = "127.0.0.1:9092"
-    documents_topic: str = "ragmesh.documents.v1"
+    documents_topic: str = DOCUMENTS_TOPIC
     # API keys are stored hashed: lines "<sha256 hex of key> <tenant id>" in this file ...
     api_keys_file: str = ""
     # ... and/or the same entries separated by commas: "<sha256 hex>:<tenant>,...".

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pydantic_settings import SettingsConfigDict
 
+from ragmesh_kit.document_events import DEAD_LETTER_TOPIC, DOCUMENTS_TOPIC
 from ragmesh_kit.settings import ServiceSettings
 
 
@@ -13,8 +14,8 @@ class IndexerSettings(ServiceSettings):
     port: int = 50055
     metrics_port: int = 9455
     kafka_bootstrap: str = "127.0.0.1:9092"
-    documents_topic: str = "ragmesh.documents.v1"
-    dead_letter_topic: str = "ragmesh.documents.dlq.v1"
+    documents_topic: str = DOCUMENTS_TOPIC
+    dead_letter_topic: str = DEAD_LETTER_TOPIC
     # Largest dead letter sent with its value (gzip-compressed on the wire); larger ones go without.
     dead_letter_max_bytes: int = 1_000_000
     consumer_group: str = "ragmesh-indexer"

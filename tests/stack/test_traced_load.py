@@ -66,6 +66,9 @@ def test_triton_holds_64_traced_connections(running_stack, tmp_path: Path) -> No
             str(CONNECTIONS),
             "-z",
             f"{seconds}s",
+            # Calls in flight when the time is up finish and count: none is cut off by the client.
+            "--duration-stop",
+            "wait",
             "--timeout",
             "20s",
             "-O",

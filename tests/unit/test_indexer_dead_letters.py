@@ -5,11 +5,12 @@ from __future__ import annotations
 from aiokafka import ConsumerRecord
 
 from ragmesh_devstack.dlq import replay_headers
+from ragmesh_kit.document_events import DEAD_LETTER_TOPIC, EVENT_ID_HEADER
 
 
 def dead_letter(headers: list[tuple[str, bytes]]) -> ConsumerRecord:
     return ConsumerRecord(
-        topic="ragmesh.documents.dlq.v1",
+        topic=DEAD_LETTER_TOPIC,
         partition=0,
         offset=41,
         timestamp=0,
@@ -24,7 +25,7 @@ def dead_letter(headers: list[tuple[str, bytes]]) -> ConsumerRecord:
 
 
 def test_replay_drops_dead_letter_headers_keeps_the_rest_and_counts_replays() -> None:
-    original = [("traceparent", b"00-abc-def-01"), ("ragmesh-event-id", b"e1")]
+    original = [("traceparent", b"00-abc-def-01"), (EVENT_ID_HEADER, b"e1")]
     first = replay_headers(dead_letter([*original, ("ragmesh-dlq-reason", b"empty"), ("ragmesh-dlq-stage", b"index")]))
     assert first == [
         *original,

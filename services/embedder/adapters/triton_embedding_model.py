@@ -1,6 +1,7 @@
 """The embedding model served by Triton (model ``minilm``: TEXT bytes in, EMBEDDING fp32 out).
 Triton's dynamic batcher merges concurrent requests; a request larger than the model's
-max_batch_size is split here and the parts run concurrently."""
+max_batch_size is split here and the parts run concurrently. The dimension and max_batch_size come
+from the model's configuration in Triton, read once it is reachable, not from settings."""
 
 from __future__ import annotations
 
@@ -12,32 +13,47 @@ import numpy as np
 from ragmesh_kit.errors import DependencyFailed
 from ragmesh_kit.triton import BytesTensor, TritonClient
 
+OUTPUT = "EMBEDDING"
+
 
 class TritonEmbeddingModel:
-    def __init__(self, client: TritonClient, model: str, dimension: int, max_batch: int) -> None:
+    def __init__(self, client: TritonClient, model: str) -> None:
         self._client = client
         self.name = model
-        self.dimension = dimension
-        self._max_batch = max_batch
+        self._shape: tuple[int, int] | None = None  # (max_batch_size, dimension)
 
-    async def _embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+    @property
+    def dimension(self) -> int:
+        return self._shape[1] if self._shape else 0
+
+    async def _described(self) -> tuple[int, int]:
+        if self._shape is None:
+            max_batch, dimension = await self._client.output_shape(self.name, OUTPUT)
+            self._shape = (max(max_batch, 1), dimension)
+        return self._shape
+
+    async def _embed_batch(self, texts: Sequence[str], dimension: int) -> np.ndarray:
         outputs = await self._client.infer(
             self.name,
             {"TEXT": BytesTensor([text.encode() for text in texts], shape=[len(texts), 1])},
-            ["EMBEDDING"],
+            [OUTPUT],
         )
-        vectors = outputs.get("EMBEDDING")
-        if not isinstance(vectors, np.ndarray) or vectors.shape != (len(texts), self.dimension):
+        vectors = outputs.get(OUTPUT)
+        if not isinstance(vectors, np.ndarray) or vectors.shape != (len(texts), dimension):
             shape = getattr(vectors, "shape", None)
             raise DependencyFailed(
-                f"triton model {self.name} returned shape {shape}, expected ({len(texts)}, {self.dimension})"
+                f"triton model {self.name} returned shape {shape}, expected ({len(texts)}, {dimension})"
             )
         return vectors
 
     async def embed(self, texts: Sequence[str]) -> np.ndarray:
-        parts = [texts[start : start + self._max_batch] for start in range(0, len(texts), self._max_batch)]
-        results = await asyncio.gather(*(self._embed_batch(part) for part in parts))
+        max_batch, dimension = await self._described()
+        parts = [texts[start : start + max_batch] for start in range(0, len(texts), max_batch)]
+        results = await asyncio.gather(*(self._embed_batch(part, dimension) for part in parts))
         return np.concatenate(results, axis=0)
 
     async def ready(self) -> bool:
-        return await self._client.model_ready(self.name)
+        if not await self._client.model_ready(self.name):
+            return False
+        await self._described()
+        return True

@@ -8,7 +8,11 @@ import numpy as np
 
 class EmbeddingModel(Protocol):
     name: str
-    dimension: int
+
+    @property
+    def dimension(self) -> int:
+        """The vectors' size, known once the model has been reached."""
+        ...
 
     async def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-length vectors, one row per text, in input order."""

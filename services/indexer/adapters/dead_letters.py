@@ -8,18 +8,22 @@ import time
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 from aiokafka.errors import MessageSizeTooLargeError
 
+from ragmesh_kit.document_events import (
+    DLQ_AT_HEADER,
+    DLQ_REASON_HEADER,
+    DLQ_SOURCE_HEADER,
+    DLQ_STAGE_HEADER,
+    DLQ_VALUE_OMITTED_HEADER,
+)
 from ragmesh_kit.errors import DependencyUnavailable
 
-REASON = "ragmesh-dlq-reason"
-# "<topic>/<partition>/<offset>" of the original message.
-SOURCE = "ragmesh-dlq-source"
-# "decode" (not a DocumentEvent) or "index" (a valid event that cannot be indexed).
-STAGE = "ragmesh-dlq-stage"
-# Milliseconds since the epoch when the message was dead-lettered.
-AT = "ragmesh-dlq-at-ms"
-# Set (to the value's size in bytes) when the value was too large for the dead-letter topic and was
-# left out: the reason and source still arrive, and the original stays in the documents topic.
-VALUE_OMITTED = "ragmesh-dlq-value-omitted"
+REASON, SOURCE, STAGE, AT, VALUE_OMITTED = (
+    DLQ_REASON_HEADER,
+    DLQ_SOURCE_HEADER,
+    DLQ_STAGE_HEADER,
+    DLQ_AT_HEADER,
+    DLQ_VALUE_OMITTED_HEADER,
+)
 DLQ_HEADERS = (REASON, SOURCE, STAGE, AT, VALUE_OMITTED)
 
 

@@ -138,7 +138,7 @@ class DocumentEventConsumer:
         spans = [self._span(record) for record in records]
         # The batch is one unit of work across many traces: its own span, linked to every message's.
         batch_span = self._tracer.start_span(
-            "ragmesh.documents.v1 batch",
+            f"{self._topic} batch",
             links=[Link(span.get_span_context()) for span in spans],
             attributes={"messaging.system": "kafka", "messaging.batch.message_count": len(records)},
         )
