@@ -9,14 +9,15 @@ PROTOS := $(shell find protos -name '*.proto' | sort)
 setup:
 	@bash deploy/local/setup.sh
 
+# One command line for the stack: the Makefile calls the same `ragmesh` a user runs.
 up: setup
-	@$(PY) -m ragmesh_devstack up
+	@$(PY) -m ragmesh_cli up
 
 down:
-	@if [ -x $(PY) ]; then $(PY) -m ragmesh_devstack down; fi
+	@if [ -x $(PY) ]; then $(PY) -m ragmesh_cli down; fi
 
 status:
-	@$(PY) -m ragmesh_devstack status
+	@$(PY) -m ragmesh_cli status
 
 # Generated code lives only in libs/gen and is committed; proto-check fails when it drifts.
 proto: setup
@@ -78,14 +79,10 @@ dlq-replay: setup
 	@$(PY) -m ragmesh_devstack.dlq replay
 
 # Offline checks of deploy/ (Dockerfiles, compose, kustomize overlays) without Docker or a cluster.
-# kustomize: kubectl's built-in, else built once from the Go module proxy into the cache.
+# kustomize: kubectl's built-in, else the one `make setup` builds into the cache.
 .PHONY: deploy-check
 deploy-check: setup
 	@start=$$(date +%s%N); \
-	if ! command -v kustomize >/dev/null && ! command -v kubectl >/dev/null; then \
-	  k=$${RAGMESH_CACHE:-$$HOME/.cache/ragmesh}/tools/kustomize; \
-	  if [ ! -x $$k ]; then echo "deploy-check: building kustomize v5.5.0 (Go module proxy)"; \
-	    GOBIN=$$(dirname $$k) go install sigs.k8s.io/kustomize/kustomize/v5@v5.5.0; fi; fi; \
 	$(PY) deploy/docker/gen_requirements.py --check && \
 	$(PY) -m pytest -q -p no:cacheprovider tests/deploy && \
 	echo "deploy-check: ok in $$(( ($$(date +%s%N) - start) / 1000000 )) ms"

@@ -35,8 +35,7 @@ NAIVE_PORT = 18765
 
 
 def _env(settings: StackSettings) -> dict[str, str]:
-    lines = (settings.run_dir / "dev.env").read_text().splitlines()
-    return dict(line.split("=", 1) for line in lines if "=" in line)
+    return stack.dev_env(settings)
 
 
 def questions_from(texts: list[str], count: int) -> list[str]:

@@ -58,12 +58,7 @@ def trace(
 
 def _client(gateway: str | None, api_key: str | None) -> RagmeshClient:
     """Connection from the options, else from .run/dev.env written by `ragmesh up`."""
-    env_file = StackSettings().run_dir / "dev.env"
-    env = (
-        dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
-        if env_file.exists()
-        else {}
-    )
+    env = stack.dev_env(StackSettings())
     address = gateway or env.get("GATEWAY_ADDR")
     key = api_key or env.get("RAGMESH_API_KEY")
     if not address or not key:
@@ -105,9 +100,18 @@ def ask(
 
 @app.command()
 def up() -> None:
-    """Starts the local stack (Kafka, Jaeger, Triton, the five services)."""
-    keys = stack.up(StackSettings())
-    typer.echo(f"up; gateway {keys['GATEWAY_ADDR']}, dev API key {keys['RAGMESH_API_KEY']}")
+    """Starts the local stack (Kafka, Jaeger, Triton, the five services, the supervisor)."""
+    settings = StackSettings()
+    try:
+        keys = stack.up(settings)
+    except stack.StartFailed as error:
+        typer.echo(f"ragmesh: start failed: {error}", err=True)
+        raise typer.Exit(1) from error
+    typer.echo("ragmesh is up.")
+    typer.echo(f"  gateway        {keys['GATEWAY_ADDR']} (gRPC, reflection on)")
+    typer.echo(f"  jaeger         {keys['JAEGER_QUERY_URL']}/api/traces/<trace id>")
+    typer.echo(f"  dev API key    {keys['RAGMESH_API_KEY']} (tenant 'default')")
+    typer.echo(f"  env file       {settings.run_dir / 'dev.env'}; logs in {settings.run_dir / 'logs'}/")
 
 
 @app.command()

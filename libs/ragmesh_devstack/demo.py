@@ -12,6 +12,7 @@ import grpc
 
 from ragmesh.common.v1 import types_pb2
 from ragmesh.gateway.v1 import gateway_pb2, gateway_pb2_grpc
+from ragmesh_devstack import stack
 from ragmesh_devstack.settings import StackSettings
 
 DOCUMENTS = ["pass", "break", "continue", "global", "nonlocal", "del", "assert", "return", "lambda", "with"]
@@ -23,10 +24,10 @@ QUESTIONS = [
 
 
 def _read_env(settings: StackSettings) -> dict[str, str]:
-    path = settings.run_dir / "dev.env"
-    if not path.exists():
+    env = stack.dev_env(settings)
+    if not env:
         raise SystemExit("no .run/dev.env: start the stack with `make up` first")
-    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return env
 
 
 def main() -> int:

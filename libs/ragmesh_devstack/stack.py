@@ -50,14 +50,19 @@ async def _create_topics(settings: StackSettings) -> None:
         await admin.close()
 
 
+def dev_env(settings: StackSettings) -> dict[str, str]:
+    """What `up` wrote to .run/dev.env (GATEWAY_ADDR, the dev API keys, JAEGER_QUERY_URL); empty
+    before the first `up`. The one reader of that file."""
+    env_file = settings.run_dir / "dev.env"
+    if not env_file.exists():
+        return {}
+    return dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
+
+
 def _dev_keys(settings: StackSettings) -> dict[str, str]:
     """API keys for local use, made once; only their SHA-256 digests reach the gateway."""
     env_file = settings.run_dir / "dev.env"
-    values: dict[str, str] = {}
-    if env_file.exists():
-        for line in env_file.read_text().splitlines():
-            key, _, value = line.partition("=")
-            values[key] = value
+    values = dev_env(settings)
     if not all(name in values for name in DEV_TENANTS):
         values.update({name: f"rmk_{secrets.token_hex(16)}" for name in DEV_TENANTS})
     values["GATEWAY_ADDR"] = f"127.0.0.1:{settings.gateway_port}"

@@ -1,4 +1,5 @@
-"""Consumes DocumentEvents in batches: Kafka records <-> domain commands, nothing more.
+"""Consumes DocumentEvents in batches: Kafka records in, one ``ProcessBatch`` call (the policy:
+decoding, retries, dead-letter decisions), commit when it says the batch is finished.
 
 Each ``getmany`` (at most ``max_batch`` records, so bounded work is in memory; aiokafka prefetches at
 most one fetch per partition meanwhile) becomes one ``IndexBatch`` call; offsets are committed only
@@ -16,28 +17,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractContextManager
-from functools import partial
-from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from opentelemetry import trace
 from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
 
-from ragmesh_kit.document_events import decode_event
-from ragmesh_kit.domain import DocumentCommand
-from ragmesh_kit.errors import InvalidArgument, RagmeshError
 from ragmesh_kit.telemetry import context_from_kafka_headers
 from services.indexer.adapters.dead_letters import DeadLetterPublisher
-from services.indexer.app.index_batch import Outcome, Scope
+from services.indexer.app.process_batch import BatchResult, DeadLetterStage, IndexHandler, ProcessBatch, RetryPolicy
 from services.indexer.entrypoints.consumer_metrics import ConsumerMetrics
 
 _log = logging.getLogger(__name__)
-T = TypeVar("T")
-
-IndexHandler = Callable[[Sequence[DocumentCommand], Scope], Awaitable[list[Outcome]]]
 
 
 class _Rebalance(ConsumerRebalanceListener):
@@ -71,16 +63,19 @@ class DocumentEventConsumer:
         self._topic = topic
         self._group = group
         self._dead_letters = dead_letters
-        self._index = index
         self._tracer = tracer
         self._metrics = metrics
         self._max_batch = max_batch
-        self._retry_initial = retry_initial_seconds
-        self._retry_max = retry_max_seconds
         self._revoke_wait = revoke_wait_seconds
         self._busy = asyncio.Lock()  # held while a batch is processed and committed
         self._stopping = False
         self._interrupt = asyncio.Event()  # ends retry waits: stopping, or partitions taken away
+        self._process_batch = ProcessBatch(
+            index,
+            RetryPolicy(retry_initial_seconds, retry_max_seconds),
+            self._interrupt,
+            on_retry=lambda reason, wait: metrics.retries.inc(),
+        )
         self._running = False
         self._finished = asyncio.Event()
         self._lag_labels: set[tuple[str, str]] = set()
@@ -142,92 +137,22 @@ class DocumentEventConsumer:
             links=[Link(span.get_span_context()) for span in spans],
             attributes={"messaging.system": "kafka", "messaging.batch.message_count": len(records)},
         )
-        commands: list[DocumentCommand] = []
-        positions: list[int] = []  # record index of each command
-        dead: dict[int, tuple[str, str]] = {}  # record index -> (stage, reason)
-        for index, record in enumerate(records):
-            try:
-                command = decode_event(record.value or b"")
-            except InvalidArgument as error:
-                dead[index] = ("decode", error.message)
-                continue
-            spans[index].set_attribute("ragmesh.tenant_id", command.tenant_id)
-            spans[index].set_attribute("ragmesh.document_id", command.document_id)
-            commands.append(command)
-            positions.append(index)
 
         def scope(position: int) -> AbstractContextManager[object]:
-            return trace.use_span(spans[positions[position]], end_on_exit=False)
+            return trace.use_span(spans[position], end_on_exit=False)
 
-        outcomes = await self._index_all(commands, scope)
-        done = outcomes is not None
-        if outcomes is not None:
-            for position, outcome in enumerate(outcomes):
-                if outcome.kind == "rejected":
-                    dead[positions[position]] = ("index", outcome.reason)
-            sends = [(records[i], stage, reason) for i, (stage, reason) in sorted(dead.items())]
-            done = await self._retrying(lambda: self._send_dead_letters(sends)) is not None
-        if done:
+        async def send_dead_letter(position: int, stage: DeadLetterStage, reason: str) -> None:
+            record = records[position]
+            await self._dead_letters.publish(record, stage.value, reason)
+            self._metrics.dead_letters.labels(stage.value).inc()
+            fields = {"reason": reason, "stage": stage.value, "partition": record.partition, "offset": record.offset}
+            _log.warning("message dead-lettered", extra={"fields": fields})
+
+        result = await self._process_batch([record.value or b"" for record in records], scope, send_dead_letter)
+        if result.finished:
             await self._commit(batches)
-        self._finish(records, spans, positions, outcomes if done else None, dead, started)
+        self._finish(records, spans, result, started)
         batch_span.end()
-
-    async def _index_all(self, commands: list[DocumentCommand], scope: Scope) -> list[Outcome] | None:
-        """Outcomes of the batch; None when stopping or the partitions were taken away meanwhile."""
-        try:
-            return await self._retrying(lambda: self._index(commands, scope))
-        except InvalidArgument:
-            # Refused without saying which event is at fault: one by one, the guilty one is rejected.
-            outcomes: list[Outcome] = []
-            for position, command in enumerate(commands):
-                try:
-                    result = await self._retrying(partial(self._index_one, command, scope, position))
-                except InvalidArgument as error:
-                    result = [Outcome("rejected", reason=error.message)]
-                if result is None:
-                    return None
-                outcomes.extend(result)
-            return outcomes
-
-    async def _index_one(self, command: DocumentCommand, scope: Scope, position: int) -> list[Outcome]:
-        return await self._index([command], lambda _: scope(position))
-
-    async def _retrying(self, attempt: Callable[[], Awaitable[T]]) -> T | None:
-        """Runs ``attempt`` until it succeeds, backing off after transient failures; None if
-        interrupted. InvalidArgument (the input's fault, retrying cannot help) propagates."""
-        delay = self._retry_initial
-        while True:
-            try:
-                return await attempt()
-            except InvalidArgument:
-                raise
-            except RagmeshError as error:
-                reason = error.message
-            except Exception as error:  # noqa: BLE001 - a bug must not kill the consumer; retried, logged
-                _log.exception("unexpected failure in batch")
-                reason = repr(error)
-            # The first attempt always runs (a stop lets the batch in hand finish); waits end early.
-            if self._interrupt.is_set():
-                return None
-            self._metrics.retries.inc()
-            _log.warning("transient failure, will retry", extra={"fields": {"reason": reason, "retry_in_s": delay}})
-            try:
-                await asyncio.wait_for(self._interrupt.wait(), timeout=delay)
-            except TimeoutError:
-                delay = min(delay * 2, self._retry_max)
-
-    async def _send_dead_letters(self, sends: list[tuple[ConsumerRecord, str, str]]) -> bool:
-        for record, stage, reason in sends:
-            # One at a time, so the dead-letter topic keeps the source order (they are rare).
-            await self._dead_letters.publish(record, stage, reason)
-            self._metrics.dead_letters.labels(stage).inc()
-            _log.warning(
-                "message dead-lettered",
-                extra={
-                    "fields": {"reason": reason, "stage": stage, "partition": record.partition, "offset": record.offset}
-                },
-            )
-        return True
 
     async def _commit(self, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
         assigned = self._consumer.assignment()
@@ -254,33 +179,28 @@ class DocumentEventConsumer:
         span.set_attribute("messaging.consumer.group.name", self._group)
         return span
 
-    def _finish(
-        self,
-        records: list[ConsumerRecord],
-        spans: list[Span],
-        positions: list[int],
-        outcomes: list[Outcome] | None,
-        dead: dict[int, tuple[str, str]],
-        started: float,
-    ) -> None:
+    def _finish(self, records: list[ConsumerRecord], spans: list[Span], result: BatchResult, started: float) -> None:
         """Ends the spans and records metrics and one log line for the batch."""
-        by_record = dict(zip(positions, outcomes or [], strict=False))
-        counts: dict[str, int] = {}
-        chunks = 0
-        for index, span in enumerate(spans):
-            outcome = by_record.get(index)
-            if outcomes is None:
+        for position, span in enumerate(spans):
+            command = result.commands.get(position)
+            if command is not None:
+                span.set_attribute("ragmesh.tenant_id", command.tenant_id)
+                span.set_attribute("ragmesh.document_id", command.document_id)
+            outcome = result.outcomes.get(position)
+            if not result.finished:
                 span.set_status(Status(StatusCode.ERROR, "not finished: stopping or partitions revoked"))
-            elif index in dead:
-                span.set_status(Status(StatusCode.ERROR, dead[index][1]))
+            elif position in result.dead:
+                span.set_status(Status(StatusCode.ERROR, result.dead[position][1]))
                 span.set_attribute("ragmesh.dead_lettered", True)
             if outcome is not None:
                 span.set_attribute("ragmesh.outcome", outcome.kind)
                 span.set_attribute("ragmesh.chunk_count", outcome.chunks)
             span.end()
-        if outcomes is None:
+        if not result.finished:
             return
-        for outcome in outcomes:
+        counts: dict[str, int] = {}
+        chunks = 0
+        for outcome in result.outcomes.values():
             counts[outcome.kind] = counts.get(outcome.kind, 0) + 1
             chunks += outcome.chunks
         for kind, count in counts.items():
