@@ -23,11 +23,19 @@ with no fsync (strace: no fsync/msync between updates). The pages are the kernel
 upsert survives a process kill (SIGKILL; see the kill test) without ``flush``, but not a kernel crash
 or power loss. ``flush`` (msync + fsync of WAL and segments) closes that gap at 50-200 ms per call on
 this machine, against ~0.4 ms for a 10-point upsert; ``flush_each_write=True`` pays it on every write.
+
+Hybrid search. Every chunk point carries its dense vector and, in the same upsert, a sparse vector
+of BM25 term weights (``qp.SPARSE_VECTOR``, IDF modifier). A search given the query text runs one
+query: a dense prefetch and a term prefetch (IDF over the tenant's own points), fused by reciprocal
+rank. Shards created before hybrid retrieval are migrated on open: the sparse vector is added to
+the shard and filled in from each point's stored text (points still missing it are found by a
+filter, so a migration cut short by a crash resumes on the next open).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -40,21 +48,30 @@ from qdrant_edge import (
     Distance,
     EdgeConfig,
     EdgeShard,
+    EdgeSparseVectorParams,
     EdgeVectorParams,
     FieldCondition,
     Filter,
     FloatIndexParams,
+    Fusion,
+    HasVectorCondition,
     HnswIndexConfig,
+    IdfParams,
     IntegerIndexParams,
     KeywordIndexParams,
     MatchAny,
     MatchValue,
+    Modifier,
     Point,
+    PointVectors,
+    Prefetch,
     Query,
     QueryRequest,
     RangeDateTime,
     RangeFloat,
+    ScrollRequest,
     SearchParams,
+    SparseVector,
     UpdateOperation,
 )
 
@@ -62,6 +79,7 @@ from ragmesh_kit.domain import ChunkWithVector, DocumentStatus, MetadataFilter, 
 from ragmesh_kit.errors import DependencyFailed, DependencyUnavailable, InvalidArgument, RagmeshError
 from services.retriever.adapters import qdrant_payload as qp
 from services.retriever.app.ports import StateChooser
+from services.retriever.app.term_weights import SparseTerms, query_terms
 
 T = TypeVar("T")
 
@@ -71,6 +89,8 @@ _CONFIG_FILE = "edge_config.json"
 _DEFAULT_M = 16
 _DEFAULT_EF_CONSTRUCT = 100
 _DEFAULT_FULL_SCAN_THRESHOLD_KB = 10_000
+# Points filled in per step when migrating a shard to hybrid search.
+_BACKFILL_PAGE = 256
 
 
 class QdrantEdgeStore:
@@ -90,8 +110,12 @@ class QdrantEdgeStore:
         upsert_batch: int = 256,
         metadata_fields: Mapping[str, str] | None = None,
         states_path: str | None = None,
+        rrf_k: int = qp.DEFAULT_RRF_K,
+        hybrid_candidates: int = qp.DEFAULT_HYBRID_CANDIDATES,
     ) -> None:
         self._path = path
+        self._rrf_k = rrf_k
+        self._hybrid_candidates = hybrid_candidates
         self._states_path = states_path or path.rstrip("/") + "-states"
         self._metadata_fields = dict(metadata_fields or {})
         self._datetime_fields = {name for name, kind in self._metadata_fields.items() if kind == "datetime"}
@@ -125,25 +149,40 @@ class QdrantEdgeStore:
             loop = asyncio.get_running_loop()
             indexes = [*qp.PAYLOAD_INDEXES, *qp.metadata_indexes(self._metadata_fields)]
             self._states = await loop.run_in_executor(
-                self._executor, partial(self._open_shard, self._states_path, len(qp.STATE_VECTOR), None, [])
+                self._executor, partial(self._open_shard, self._states_path, len(qp.STATE_VECTOR), None, [], False)
             )
             self._shard = await loop.run_in_executor(
-                self._executor, partial(self._open_shard, self._path, self._vector_size, self._hnsw, indexes)
+                self._executor, partial(self._open_shard, self._path, self._vector_size, self._hnsw, indexes, True)
             )
 
     def _open_shard(
-        self, path: str, size: int, hnsw: HnswIndexConfig | None, indexes: Sequence[tuple[str, qp.IndexKind]]
+        self,
+        path: str,
+        size: int,
+        hnsw: HnswIndexConfig | None,
+        indexes: Sequence[tuple[str, qp.IndexKind]],
+        terms: bool,
     ) -> EdgeShard:
-        config = EdgeConfig(
-            vectors=EdgeVectorParams(size=size, distance=Distance.Cosine),
-            hnsw_config=hnsw,
-            max_search_threads=self._max_search_threads,
-        )
-        if os.path.exists(os.path.join(path, _CONFIG_FILE)):
-            # Passing the config makes load fail on a vector size other than the stored one.
-            shard = EdgeShard.load(path, config)
+        dense = EdgeVectorParams(size=size, distance=Distance.Cosine)
+        sparse = {qp.SPARSE_VECTOR: EdgeSparseVectorParams(modifier=Modifier.Idf)} if terms else None
+        config_file = os.path.join(path, _CONFIG_FILE)
+        if os.path.exists(config_file):
+            # Passing the dense config makes load fail on a vector size other than the stored one;
+            # sparse vectors are left out (inherited), so a shard from before hybrid search loads.
+            shard = EdgeShard.load(
+                path, EdgeConfig(vectors=dense, hnsw_config=hnsw, max_search_threads=self._max_search_threads)
+            )
+            with open(config_file) as stored:
+                has_terms = qp.SPARSE_VECTOR in (json.load(stored).get("sparse_vectors") or {})
+            if terms and not has_terms:
+                shard.update(UpdateOperation.create_sparse_vector(qp.SPARSE_VECTOR, Modifier.Idf))
+            if terms:
+                _backfill_terms(shard)
         else:
             os.makedirs(path, exist_ok=True)
+            config = EdgeConfig(
+                vectors=dense, sparse_vectors=sparse, hnsw_config=hnsw, max_search_threads=self._max_search_threads
+            )
             shard = EdgeShard.create(path, config)
         existing = shard.info().payload_schema
         for field, kind in indexes:
@@ -175,22 +214,56 @@ class QdrantEdgeStore:
         top_k: int,
         filters: Sequence[MetadataFilter],
         score_threshold: float,
+        query_text: str = "",
     ) -> list[ScoredChunk]:
         self._check_vector(vector)
         # Rejects bad filters first.
         query_filter = _filter(qp.search_conditions(tenant_id, filters, self._datetime_fields))
         if top_k <= 0:
             return []
-        request = QueryRequest(
-            limit=top_k,
-            query=Query.Nearest([float(x) for x in vector]),
+        dense = Query.Nearest([float(x) for x in vector])
+        threshold = qp.effective_threshold(score_threshold)
+        terms = query_terms(query_text) if query_text else None
+        if not terms or not terms.indices:
+            request = QueryRequest(
+                limit=top_k,
+                query=dense,
+                filter=query_filter,
+                score_threshold=threshold,
+                with_payload=True,
+                params=self._search_params,
+            )
+            points = await self._run(lambda shard: shard.query(request))
+            return [ScoredChunk(chunk=qp.parse_payload(p.payload), score=p.score) for p in points]
+        candidates = max(top_k, self._hybrid_candidates)
+        # Document frequencies over the tenant's own points: other tenants' texts neither shape
+        # nor leak through this tenant's scores.
+        idf = SearchParams(idf=IdfParams(corpus=_filter([qp.tenant_condition(tenant_id)])))
+        fused = QueryRequest(
+            # Room for hits the cosine threshold drops after fusion (see qp.fused_results).
+            limit=top_k if threshold is None else 2 * top_k,
+            prefetches=[
+                Prefetch(
+                    limit=candidates,
+                    query=dense,
+                    filter=query_filter,
+                    score_threshold=threshold,
+                    params=self._search_params,
+                ),
+                Prefetch(
+                    limit=candidates,
+                    query=Query.Nearest(SparseVector(terms.indices, terms.values), using=qp.SPARSE_VECTOR),
+                    filter=query_filter,
+                    params=idf,
+                ),
+            ],
+            query=Fusion.Rrf(k=self._rrf_k),
             filter=query_filter,
-            score_threshold=qp.effective_threshold(score_threshold),
             with_payload=True,
-            params=self._search_params,
+            with_vector=[""],
         )
-        points = await self._run(lambda shard: shard.query(request))
-        return [ScoredChunk(chunk=qp.parse_payload(p.payload), score=p.score) for p in points]
+        points = await self._run(lambda shard: shard.query(fused))
+        return qp.fused_results([(_dense(p.vector), p.payload) for p in points], vector, top_k, score_threshold)
 
     async def upsert(self, tenant_id: str, records: Sequence[ChunkWithVector]) -> int:
         for record in records:
@@ -199,7 +272,7 @@ class QdrantEdgeStore:
             points = [
                 Point(
                     qp.point_id(tenant_id, r.chunk.chunk_id),
-                    [float(x) for x in r.vector],
+                    {"": [float(x) for x in r.vector], qp.SPARSE_VECTOR: _sparse(qp.chunk_terms(r.chunk))},
                     qp.build_payload(tenant_id, r.chunk),
                 )
                 for r in records[start : start + self._upsert_batch]
@@ -282,6 +355,37 @@ class QdrantEdgeStore:
 
 def _apply(op: UpdateOperation, shard: EdgeShard) -> None:
     shard.update(op)
+
+
+def _sparse(terms: SparseTerms) -> SparseVector:
+    return SparseVector(terms.indices, terms.values)
+
+
+def _dense(vector: object) -> list[float] | None:
+    """The unnamed dense vector of a hit fetched with ``with_vector=[""]`` (a list, or a dict of
+    named vectors depending on what the point holds)."""
+    if isinstance(vector, dict):
+        vector = vector.get("")
+    return list(vector) if isinstance(vector, list) else None
+
+
+def _backfill_terms(shard: EdgeShard) -> int:
+    """Gives every point without a sparse vector one computed from its stored text; returns how
+    many. Points written since hybrid search always carry one (possibly empty), so on a migrated
+    shard this is one empty scroll."""
+    missing = Filter(must_not=[HasVectorCondition(qp.SPARSE_VECTOR)])
+    filled = 0
+    offset = None
+    while True:
+        page, offset = shard.scroll(
+            ScrollRequest(offset=offset, limit=_BACKFILL_PAGE, filter=missing, with_payload=True)
+        )
+        if page:
+            vectors = [PointVectors(p.id, {qp.SPARSE_VECTOR: _sparse(qp.payload_terms(p.payload))}) for p in page]
+            shard.update(UpdateOperation.update_vectors(vectors))
+            filled += len(page)
+        if offset is None:
+            return filled
 
 
 def _read_state(shard: EdgeShard, point: str) -> DocumentStatus | None:
