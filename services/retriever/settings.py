@@ -36,8 +36,9 @@ class RetrieverSettings(ServiceSettings):
     # Mode of a search that names none and sends its query text: "hybrid" (embedding similarity
     # fused with BM25 term matching) or "dense" (embedding similarity alone).
     retrieval_mode: Literal["dense", "hybrid"] = "hybrid"
-    # Reciprocal rank fusion constant k (score = sum of 1 / (k + rank)); larger flattens the ranks.
-    rrf_k: int = 60
+    # Reciprocal rank fusion constant k (score = sum of 1 / (k + rank), rank from 0); larger flattens
+    # the ranks, smaller lets each list's first hits stand out.
+    rrf_k: int = 5
     # Each list of a hybrid search (dense, terms) brings at least this many candidates to the fusion.
     hybrid_candidates: int = 50
     # Longest query_text a search accepts (characters).

@@ -257,7 +257,8 @@ class QdrantEdgeStore:
                     params=idf,
                 ),
             ],
-            query=Fusion.Rrf(k=self._rrf_k),
+            # The stub types Fusion's variants as nested classes, not as Fusion values.
+            query=Fusion.Rrf(k=self._rrf_k),  # type: ignore[arg-type]
             filter=query_filter,
             with_payload=True,
             with_vector=[""],

@@ -39,9 +39,11 @@ META_BOOL = "meta_bool"
 # The named sparse vector of every chunk point (BM25 term weights, IDF modifier); the dense vector
 # stays the unnamed default, so points written before hybrid retrieval keep their layout.
 SPARSE_VECTOR = "terms"
-# Qdrant's own default for reciprocal rank fusion is k=2; 60 (the paper's) keeps one list's top hit
-# from outweighing a chunk both lists rank well.
-DEFAULT_RRF_K = 60
+# Reciprocal rank fusion: score = sum over the lists of 1 / (k + rank), rank from 0. Measured on 136
+# look-alike stdlib API notes asked "What does <qualified name> do?" (MiniLM int8): recall@5 1.00 with
+# k 2 (Qdrant's default) or 5, 0.95 with 10, 0.91 with 60 (the paper's), dense alone 0.71. A small k
+# lets a list's clear first hit (the identifier's own chunk) stand out.
+DEFAULT_RRF_K = 5
 # Each list of a hybrid search (dense, terms) brings at least this many candidates to the fusion.
 DEFAULT_HYBRID_CANDIDATES = 50
 

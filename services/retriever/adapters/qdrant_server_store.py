@@ -98,7 +98,7 @@ class QdrantServerStore:
                 await self._client.create_vector_name(
                     self._collection,
                     qp.SPARSE_VECTOR,
-                    models.SparseVectorNameConfig(sparse=_SPARSE_PARAMS),
+                    models.SparseVectorNameConfig(sparse=models.SparseVectorConfig(modifier=models.Modifier.IDF)),
                     wait=True,
                 )
             await self._backfill_terms()

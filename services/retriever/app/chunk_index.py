@@ -12,11 +12,10 @@ from ragmesh_kit.errors import InvalidArgument
 from services.retriever.app.metadata_schema import MetadataSchema
 from services.retriever.app.ports import ChunkStore
 
-
 # How a search finds chunks: embedding similarity alone, or fused with BM25 term matching.
-DENSE = "dense"
-HYBRID = "hybrid"
 RetrievalMode = Literal["dense", "hybrid"]
+DENSE: RetrievalMode = "dense"
+HYBRID: RetrievalMode = "hybrid"
 
 
 def _require_tenant(tenant_id: str) -> None:

@@ -19,7 +19,6 @@ from ragmesh_kit.telemetry import current_trace_id
 from services.retriever.app.chunk_index import DENSE, HYBRID, ChunkIndex, RetrievalMode
 from services.retriever.app.document_states import DocumentStates
 
-
 _MODES: dict[int, RetrievalMode | None] = {
     types_pb2.RETRIEVAL_MODE_UNSPECIFIED: None,
     types_pb2.RETRIEVAL_MODE_DENSE: DENSE,
