@@ -11,12 +11,12 @@ import pytest
 from qdrant_client import AsyncQdrantClient, models
 from qdrant_edge import Distance, EdgeConfig, EdgeShard, EdgeVectorParams, Point, UpdateOperation
 
-from ragmesh_kit.domain import Chunk, ChunkWithVector, MetadataFilter
+from ragmesh_kit.domain import DENSE, HYBRID, Chunk, ChunkWithVector, MetadataFilter
 from ragmesh_kit.errors import InvalidArgument
 from services.retriever.adapters import qdrant_payload as qp
 from services.retriever.adapters.qdrant_edge_store import QdrantEdgeStore
 from services.retriever.adapters.qdrant_server_store import QdrantServerStore
-from services.retriever.app.chunk_index import DENSE, HYBRID, ChunkIndex, SearchLimits
+from services.retriever.app.chunk_index import ChunkIndex, SearchLimits
 from services.retriever.app.metadata_schema import MetadataSchema
 from tests.retriever.store_helpers import DIM, unit
 

@@ -5,17 +5,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
-from ragmesh_kit.domain import ChunkWithVector, MetadataFilter, ScoredChunk
+from ragmesh_kit.domain import HYBRID, ChunkWithVector, MetadataFilter, RetrievalMode, ScoredChunk
 from ragmesh_kit.errors import InvalidArgument
 from services.retriever.app.metadata_schema import MetadataSchema
 from services.retriever.app.ports import ChunkStore
-
-# How a search finds chunks: embedding similarity alone, or fused with BM25 term matching.
-RetrievalMode = Literal["dense", "hybrid"]
-DENSE: RetrievalMode = "dense"
-HYBRID: RetrievalMode = "hybrid"
 
 
 def _require_tenant(tenant_id: str) -> None:

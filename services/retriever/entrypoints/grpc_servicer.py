@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import grpc
 
-from ragmesh.common.v1 import types_pb2
 from ragmesh.retriever.v1 import retriever_pb2, retriever_pb2_grpc
 from ragmesh_kit.domain import ChunkWithVector
 from ragmesh_kit.errors import InvalidArgument
@@ -13,23 +12,12 @@ from ragmesh_kit.proto_convert import (
     document_status_from_proto,
     document_status_to_proto,
     filters_from_proto,
+    retrieval_mode_from_proto,
     scored_chunk_to_proto,
 )
 from ragmesh_kit.telemetry import current_trace_id
-from services.retriever.app.chunk_index import DENSE, HYBRID, ChunkIndex, RetrievalMode
+from services.retriever.app.chunk_index import ChunkIndex
 from services.retriever.app.document_states import DocumentStates
-
-_MODES: dict[int, RetrievalMode | None] = {
-    types_pb2.RETRIEVAL_MODE_UNSPECIFIED: None,
-    types_pb2.RETRIEVAL_MODE_DENSE: DENSE,
-    types_pb2.RETRIEVAL_MODE_HYBRID: HYBRID,
-}
-
-
-def mode_from_proto(value: int) -> RetrievalMode | None:
-    if value not in _MODES:
-        raise InvalidArgument(f"mode {value} is unknown; use RETRIEVAL_MODE_DENSE or RETRIEVAL_MODE_HYBRID")
-    return _MODES[value]
 
 
 class RetrieverServicer(retriever_pb2_grpc.RetrieverServiceServicer):
@@ -48,7 +36,7 @@ class RetrieverServicer(retriever_pb2_grpc.RetrieverServiceServicer):
             request.score_threshold,
             request.max_chunks_per_document,
             request.query_text,
-            mode_from_proto(request.mode),
+            retrieval_mode_from_proto(request.mode),
         )
         return retriever_pb2.SearchResponse(
             chunks=[scored_chunk_to_proto(item) for item in found], trace_id=current_trace_id()
