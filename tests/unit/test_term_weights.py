@@ -18,6 +18,7 @@ from services.retriever.app.term_weights import document_terms, query_terms, ter
         ),
         ("max_chunks_per_document is 3.", ["max_chunks_per_document", "max", "chunk", "per", "document"]),
         ("std::vector and -v", ["std::vector", "std", "vector", "-v"]),
+        ("python -B", ["python", "-B"]),
         ("The statements", ["statement"]),
     ],
 )
@@ -30,6 +31,7 @@ def test_a_flag_and_an_identifier_match_their_chunk() -> None:
     assert set(query_terms("--top-k").indices) <= chunk
     assert set(query_terms("os.path.join").indices) <= chunk
     assert term_id("os.path.join") not in set(document_terms("os.path.split and a join").indices)
+    assert set(query_terms("-B").indices).isdisjoint(document_terms("-b : issue warnings").indices)
 
 
 def test_weights_saturate_with_repeats_and_queries_count_each_term_once() -> None:

@@ -9,7 +9,7 @@ document frequencies always current (no corpus statistics kept here).
 Tokenisation is built for technical text, where the words that decide a question are identifiers:
 ``os.path.join``, ``--top-k``, ``max_chunks_per_document``, ``AsyncRagmeshClient``. Each such token is
 kept whole (lowercased, so a question can name it exactly and match only chunks that name it too),
-without its leading dashes (``top-k``), and split into its parts (``os``, ``path``, ``join``; ``async``,
+a flag also as written (case kept: ``-b`` and ``-B`` differ) and without its leading dashes (``top-k``), and split into its parts (``os``, ``path``, ``join``; ``async``,
 ``ragmesh``, ``client``), so partial mentions still match, more weakly. English stopwords and
 one-character parts are dropped.
 
@@ -90,8 +90,10 @@ def terms(text: str) -> list[str]:
         bare = _keep(whole.lstrip("-"))
         if bare:
             out.append(bare)
-        if whole.startswith("-"):
-            out.append(whole)  # the flag as written: "--top-k" matches flags, not the words top and k
+        if raw.startswith("-"):
+            # The flag as written, case kept (-b and -B are different options): "--top-k" matches
+            # flags, not the words top and k.
+            out.append(raw)
         seen = {bare}
         for part in _parts(raw.lstrip("-")):
             kept = _keep(part.lower())
