@@ -35,7 +35,6 @@ filter, so a migration cut short by a crash resumes on the next open).
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -53,33 +52,27 @@ from qdrant_edge import (
     FieldCondition,
     Filter,
     FloatIndexParams,
-    Fusion,
-    HasVectorCondition,
     HnswIndexConfig,
-    IdfParams,
     IntegerIndexParams,
     KeywordIndexParams,
     MatchAny,
     MatchValue,
     Modifier,
     Point,
-    PointVectors,
-    Prefetch,
     Query,
     QueryRequest,
     RangeDateTime,
     RangeFloat,
-    ScrollRequest,
     SearchParams,
-    SparseVector,
     UpdateOperation,
 )
 
 from ragmesh_kit.domain import ChunkWithVector, DocumentStatus, MetadataFilter, ScoredChunk
 from ragmesh_kit.errors import DependencyFailed, DependencyUnavailable, InvalidArgument, RagmeshError
 from services.retriever.adapters import qdrant_payload as qp
+from services.retriever.adapters.qdrant_edge_hybrid import dense_of, hybrid_request, migrate_to_terms, sparse_vector
 from services.retriever.app.ports import StateChooser
-from services.retriever.app.term_weights import SparseTerms, query_terms
+from services.retriever.app.term_weights import query_terms
 
 T = TypeVar("T")
 
@@ -89,8 +82,6 @@ _CONFIG_FILE = "edge_config.json"
 _DEFAULT_M = 16
 _DEFAULT_EF_CONSTRUCT = 100
 _DEFAULT_FULL_SCAN_THRESHOLD_KB = 10_000
-# Points filled in per step when migrating a shard to hybrid search.
-_BACKFILL_PAGE = 256
 
 
 class QdrantEdgeStore:
@@ -172,12 +163,8 @@ class QdrantEdgeStore:
             shard = EdgeShard.load(
                 path, EdgeConfig(vectors=dense, hnsw_config=hnsw, max_search_threads=self._max_search_threads)
             )
-            with open(config_file) as stored:
-                has_terms = qp.SPARSE_VECTOR in (json.load(stored).get("sparse_vectors") or {})
-            if terms and not has_terms:
-                shard.update(UpdateOperation.create_sparse_vector(qp.SPARSE_VECTOR, Modifier.Idf))
             if terms:
-                _backfill_terms(shard)
+                migrate_to_terms(shard, config_file)
         else:
             os.makedirs(path, exist_ok=True)
             config = EdgeConfig(
@@ -235,36 +222,19 @@ class QdrantEdgeStore:
             )
             points = await self._run(lambda shard: shard.query(request))
             return [ScoredChunk(chunk=qp.parse_payload(p.payload), score=p.score) for p in points]
-        candidates = max(top_k, self._hybrid_candidates)
-        # Document frequencies over the tenant's own points: other tenants' texts neither shape
-        # nor leak through this tenant's scores.
-        idf = SearchParams(idf=IdfParams(corpus=_filter([qp.tenant_condition(tenant_id)])))
-        fused = QueryRequest(
-            # Room for hits the cosine threshold drops after fusion (see qp.fused_results).
-            limit=top_k if threshold is None else 2 * top_k,
-            prefetches=[
-                Prefetch(
-                    limit=candidates,
-                    query=dense,
-                    filter=query_filter,
-                    score_threshold=threshold,
-                    params=self._search_params,
-                ),
-                Prefetch(
-                    limit=candidates,
-                    query=Query.Nearest(SparseVector(terms.indices, terms.values), using=qp.SPARSE_VECTOR),
-                    filter=query_filter,
-                    params=idf,
-                ),
-            ],
-            # The stub types Fusion's variants as nested classes, not as Fusion values.
-            query=Fusion.Rrf(k=self._rrf_k),  # type: ignore[arg-type]
-            filter=query_filter,
-            with_payload=True,
-            with_vector=[""],
+        fused = hybrid_request(
+            dense,
+            terms,
+            query_filter,
+            _filter([qp.tenant_condition(tenant_id)]),
+            threshold,
+            top_k,
+            max(top_k, self._hybrid_candidates),
+            self._rrf_k,
+            self._search_params,
         )
         points = await self._run(lambda shard: shard.query(fused))
-        return qp.fused_results([(_dense(p.vector), p.payload) for p in points], vector, top_k, score_threshold)
+        return qp.fused_results([(dense_of(p.vector), p.payload) for p in points], vector, top_k, score_threshold)
 
     async def upsert(self, tenant_id: str, records: Sequence[ChunkWithVector]) -> int:
         for record in records:
@@ -273,7 +243,7 @@ class QdrantEdgeStore:
             points = [
                 Point(
                     qp.point_id(tenant_id, r.chunk.chunk_id),
-                    {"": [float(x) for x in r.vector], qp.SPARSE_VECTOR: _sparse(qp.chunk_terms(r.chunk))},
+                    {"": [float(x) for x in r.vector], qp.SPARSE_VECTOR: sparse_vector(qp.chunk_terms(r.chunk))},
                     qp.build_payload(tenant_id, r.chunk),
                 )
                 for r in records[start : start + self._upsert_batch]
@@ -356,37 +326,6 @@ class QdrantEdgeStore:
 
 def _apply(op: UpdateOperation, shard: EdgeShard) -> None:
     shard.update(op)
-
-
-def _sparse(terms: SparseTerms) -> SparseVector:
-    return SparseVector(terms.indices, terms.values)
-
-
-def _dense(vector: object) -> list[float] | None:
-    """The unnamed dense vector of a hit fetched with ``with_vector=[""]`` (a list, or a dict of
-    named vectors depending on what the point holds)."""
-    if isinstance(vector, dict):
-        vector = vector.get("")
-    return list(vector) if isinstance(vector, list) else None
-
-
-def _backfill_terms(shard: EdgeShard) -> int:
-    """Gives every point without a sparse vector one computed from its stored text; returns how
-    many. Points written since hybrid search always carry one (possibly empty), so on a migrated
-    shard this is one empty scroll."""
-    missing = Filter(must_not=[HasVectorCondition(qp.SPARSE_VECTOR)])
-    filled = 0
-    offset = None
-    while True:
-        page, offset = shard.scroll(
-            ScrollRequest(offset=offset, limit=_BACKFILL_PAGE, filter=missing, with_payload=True)
-        )
-        if page:
-            vectors = [PointVectors(p.id, {qp.SPARSE_VECTOR: _sparse(qp.payload_terms(p.payload))}) for p in page]
-            shard.update(UpdateOperation.update_vectors(vectors))
-            filled += len(page)
-        if offset is None:
-            return filled
 
 
 def _read_state(shard: EdgeShard, point: str) -> DocumentStatus | None:

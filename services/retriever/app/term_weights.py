@@ -9,9 +9,10 @@ document frequencies always current (no corpus statistics kept here).
 Tokenisation is built for technical text, where the words that decide a question are identifiers:
 ``os.path.join``, ``--top-k``, ``max_chunks_per_document``, ``AsyncRagmeshClient``. Each such token is
 kept whole (lowercased, so a question can name it exactly and match only chunks that name it too),
-a flag also as written (case kept: ``-b`` and ``-B`` differ) and without its leading dashes (``top-k``), and split into its parts (``os``, ``path``, ``join``; ``async``,
-``ragmesh``, ``client``), so partial mentions still match, more weakly. English stopwords and
-one-character parts are dropped.
+a flag also as written (case kept: ``-b`` and ``-B`` differ) and without its leading dashes
+(``top-k``), and split into its parts (``os``, ``path``, ``join``; ``async``, ``ragmesh``, ``client``),
+so partial mentions still match, more weakly. English stopwords and one-character parts are dropped;
+plain words lose a plural -s.
 
 Term ids are the first 4 bytes of a BLAKE2b digest of the term: stable across processes and
 versions (Python's ``hash`` is salted), 2**32 buckets, so a collision is rare and costs only a
