@@ -14,6 +14,7 @@ with the query text fuses a dense and a term prefetch by reciprocal rank in one 
 collection created before hybrid retrieval is migrated by ``ensure_collection``: the sparse vector
 is added (``create_vector_name``) and filled in from each point's stored text; points still
 missing it are found by a filter, so every replica's start finishes an interrupted migration.
+Needs Qdrant 1.19 or later (the IDF corpus filter of hybrid search; 1.18 for the migration).
 """
 
 from __future__ import annotations
@@ -95,12 +96,18 @@ class QdrantServerStore:
                     f"collection {self._collection!r} holds {vectors.size}-d vectors, not {self._vector_size}"
                 )
             if qp.SPARSE_VECTOR not in (info.config.params.sparse_vectors or {}):
-                await self._client.create_vector_name(
-                    self._collection,
-                    qp.SPARSE_VECTOR,
-                    models.SparseVectorNameConfig(sparse=models.SparseVectorConfig(modifier=models.Modifier.IDF)),
-                    wait=True,
-                )
+                try:
+                    await self._client.create_vector_name(
+                        self._collection,
+                        qp.SPARSE_VECTOR,
+                        models.SparseVectorNameConfig(sparse=models.SparseVectorConfig(modifier=models.Modifier.IDF)),
+                        wait=True,
+                    )
+                except Exception as exc:
+                    raise DependencyFailed(
+                        f"collection {self._collection!r} predates hybrid search and its sparse vector "
+                        f"{qp.SPARSE_VECTOR!r} could not be added (Qdrant 1.18 or later adds named vectors): {exc}"
+                    ) from exc
             await self._backfill_terms()
             for field, kind in [*qp.PAYLOAD_INDEXES, *qp.metadata_indexes(self._metadata_fields)]:
                 if field not in info.payload_schema:
