@@ -85,7 +85,8 @@ class QdrantServerStore:
         return store
 
     async def ensure_collection(self) -> None:
-        """Creates the collection and its payload indexes if missing (safe to run from every replica)."""
+        """Creates the collection and its payload indexes if missing, and migrates one created before
+        hybrid search (adds and fills in the sparse vector); safe to run from every replica."""
         async with self._errors():
             await self._create_if_missing(self._states_collection, len(qp.STATE_VECTOR))
             await self._create_if_missing(self._collection, self._vector_size, terms=True)
