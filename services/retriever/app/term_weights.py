@@ -25,6 +25,7 @@ import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Standard BM25 saturation and length normalisation. The average length is about the number of terms
 # (as ``terms`` counts them) of a full 200-token chunk of prose; a constant, not a statistic, so every
@@ -55,6 +56,7 @@ class SparseTerms:
     values: list[float]
 
 
+@lru_cache(maxsize=1 << 16)
 def term_id(term: str) -> int:
     return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=4).digest(), "big")
 
@@ -86,22 +88,30 @@ def terms(text: str) -> list[str]:
     """The terms of ``text`` in order, repeats kept (their count is the term frequency)."""
     out: list[str] = []
     for match in _TOKEN.finditer(text):
-        raw = match.group(0)
-        whole = raw.lower()
-        bare = _keep(whole.lstrip("-"))
-        if bare:
-            out.append(bare)
-        if raw.startswith("-"):
-            # The flag as written, case kept (-b and -B are different options): "--top-k" matches
-            # flags, not the words top and k.
-            out.append(raw)
-        seen = {bare}
-        for part in _parts(raw.lstrip("-")):
-            kept = _keep(part.lower())
-            if kept and kept not in seen:
-                seen.add(kept)
-                out.append(kept)
+        out.extend(_token_terms(match.group(0)))
     return out
+
+
+# Words repeat across chunks, so each distinct token is analysed once (measured: 1 ms per
+# 1,000-character chunk uncached, most of it here); bounded, so memory stays flat.
+@lru_cache(maxsize=1 << 16)
+def _token_terms(raw: str) -> tuple[str, ...]:
+    out: list[str] = []
+    whole = raw.lower()
+    bare = _keep(whole.lstrip("-"))
+    if bare:
+        out.append(bare)
+    if raw.startswith("-"):
+        # The flag as written, case kept (-b and -B are different options): "--top-k" matches
+        # flags, not the words top and k.
+        out.append(raw)
+    seen = {bare}
+    for part in _parts(raw.lstrip("-")):
+        kept = _keep(part.lower())
+        if kept and kept not in seen:
+            seen.add(kept)
+            out.append(kept)
+    return tuple(out)
 
 
 def document_terms(text: str) -> SparseTerms:
