@@ -52,7 +52,8 @@ class InProcessPipeline:
 
     async def ask(self, question: str, top_k: int = 5) -> str:
         vector = self.encoder.embed([question])[0]
-        found: Sequence[ScoredChunk] = await self.store.search(TENANT, vector.tolist(), top_k, [], 0.0)
+        # Hybrid, as the retriever searches for Ask by default (the question's terms fused in).
+        found: Sequence[ScoredChunk] = await self.store.search(TENANT, vector.tolist(), top_k, [], 0.0, question)
         prompt = self.prompts.build(question, found, self.max_context_tokens)
         return extractive.answer(prompt.text)
 

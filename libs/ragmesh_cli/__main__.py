@@ -99,6 +99,20 @@ def ask(
 
 
 @app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="The query (a question or keywords).")],
+    gateway: GatewayOption = None,
+    api_key: KeyOption = None,
+    top_k: Annotated[int, typer.Option(help="Chunks to return (0: server default).")] = 0,
+    mode: Annotated[str, typer.Option(help="dense, hybrid, or empty for the server default (hybrid).")] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Lists the best chunks (score, document, text) without generating an answer."""
+    with _client(gateway, api_key) as client:
+        raise typer.Exit(documents.search(client, query, top_k, mode, as_json))
+
+
+@app.command()
 def up() -> None:
     """Starts the local stack (Kafka, Jaeger, Triton, the five services, the supervisor)."""
     settings = StackSettings()

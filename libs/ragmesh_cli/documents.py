@@ -103,3 +103,20 @@ def ask(client: RagmeshClient, question: str, top_k: int, as_json: bool) -> int:
         f"  trace {final.trace_id} · tokens {final.usage.prompt_tokens}+{final.usage.completion_tokens}", style="dim"
     )
     return 0
+
+
+def search(client: RagmeshClient, query: str, top_k: int, mode: str, as_json: bool) -> int:
+    try:
+        results = client.search(query, top_k=top_k, mode=mode)
+    except (RagmeshError, ValueError) as error:
+        typer.echo(f"ragmesh: {error}", err=True)
+        return 2
+    if as_json:
+        typer.echo(json.dumps(asdict(results), indent=2))
+        return 0
+    console = Console()
+    for rank, hit in enumerate(results.hits, 1):
+        console.print(f"{rank:>2}. {hit.score:.3f}  {hit.document_id} ({hit.chunk_id})  {hit.title}", highlight=False)
+        console.print("    " + " ".join(hit.text.split())[:200], style="dim", highlight=False)
+    console.print(f"  {len(results.hits)} chunks · trace {results.trace_id}", style="dim")
+    return 0

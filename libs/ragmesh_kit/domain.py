@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Literal, Union
 
 MetadataScalar = Union[str, int, float, bool]
+
+# How a search finds chunks (ragmesh.common.v1.RetrievalMode): embedding similarity alone, or fused
+# with BM25 term matching. None where a mode is optional means "the retriever's default".
+RetrievalMode = Literal["dense", "hybrid"]
+DENSE: RetrievalMode = "dense"
+HYBRID: RetrievalMode = "hybrid"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ from ragmesh.common.v1 import types_pb2
 from ragmesh_kit.domain import (
     ACCEPTED,
     DELETED,
+    DENSE,
     FAILED,
+    HYBRID,
     INDEXED,
     Chunk,
     Citation,
@@ -16,6 +18,7 @@ from ragmesh_kit.domain import (
     MetadataFilter,
     MetadataScalar,
     Range,
+    RetrievalMode,
     ScoredChunk,
     TokenUsage,
 )
@@ -187,3 +190,24 @@ def document_status_from_proto(message: types_pb2.DocumentStatus) -> DocumentSta
         chunk_count=message.chunk_count,
         reason=message.reason,
     )
+
+
+_MODES: dict[types_pb2.RetrievalMode, RetrievalMode | None] = {
+    types_pb2.RETRIEVAL_MODE_UNSPECIFIED: None,
+    types_pb2.RETRIEVAL_MODE_DENSE: DENSE,
+    types_pb2.RETRIEVAL_MODE_HYBRID: HYBRID,
+}
+
+
+def retrieval_mode_from_proto(value: types_pb2.RetrievalMode) -> RetrievalMode | None:
+    """None for UNSPECIFIED (the server's default); an unknown number is the caller's mistake."""
+    if value not in _MODES:
+        raise InvalidArgument(f"mode {value} is unknown; use RETRIEVAL_MODE_DENSE or RETRIEVAL_MODE_HYBRID")
+    return _MODES[value]
+
+
+def retrieval_mode_to_proto(mode: RetrievalMode | None) -> types_pb2.RetrievalMode:
+    for number, name in _MODES.items():
+        if name == mode:
+            return number
+    raise ValueError(f"unknown retrieval mode {mode!r}")

@@ -17,6 +17,7 @@ from ragmesh_kit.domain import (
     GeneratedAnswer,
     GeneratedPiece,
     MetadataFilter,
+    RetrievalMode,
     ScoredChunk,
 )
 from ragmesh_kit.errors import from_rpc_error
@@ -26,6 +27,7 @@ from ragmesh_kit.proto_convert import (
     document_status_from_proto,
     document_status_to_proto,
     filters_to_proto,
+    retrieval_mode_to_proto,
     scored_chunk_from_proto,
     scored_chunk_to_proto,
     usage_from_proto,
@@ -58,7 +60,11 @@ class RetrieverClient:
         filters: Sequence[MetadataFilter],
         score_threshold: float = 0.0,
         max_chunks_per_document: int = 0,
+        query_text: str = "",
+        mode: RetrievalMode | None = None,
     ) -> list[ScoredChunk]:
+        """``query_text`` (the text ``vector`` embeds) lets the retriever search hybrid; ``mode`` None
+        leaves the choice to the retriever's default."""
         request = retriever_pb2.SearchRequest(
             tenant_id=tenant_id,
             vector=vector,
@@ -66,6 +72,8 @@ class RetrieverClient:
             filters=filters_to_proto(filters),
             score_threshold=score_threshold,
             max_chunks_per_document=max_chunks_per_document,
+            query_text=query_text,
+            mode=retrieval_mode_to_proto(mode),
         )
         try:
             reply = await self._stub.Search(request, timeout=timeout_for(self._timeout))

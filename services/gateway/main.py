@@ -22,6 +22,7 @@ from services.gateway.app.auth import ApiKeyAuthenticator, parse_key_entries
 from services.gateway.app.documents import DocumentIntake
 from services.gateway.app.generations import IndexGenerations
 from services.gateway.app.quotas import QuotaBook, TenantLimits, parse_tenant_limits
+from services.gateway.app.search import SearchChunks
 from services.gateway.entrypoints.grpc_servicer import GatewayServicer
 from services.gateway.settings import GatewaySettings
 
@@ -56,29 +57,35 @@ async def build(settings: GatewaySettings, provider: TracerProvider) -> GrpcServ
         provider.get_tracer("ragmesh.gateway"),
     )
     retriever = RetrieverClient(retriever_channel, settings.search_timeout_seconds)
+    embedder = EmbedderClient(embedder_channel, settings.embed_timeout_seconds)
     generations = IndexGenerations(retriever, settings.cache_settle_seconds)
+    limits = AskLimits(
+        default_top_k=settings.default_top_k,
+        max_top_k=settings.max_top_k,
+        max_question_chars=settings.max_question_chars,
+        default_min_score=settings.default_min_score,
+        max_chunks_per_document=settings.max_chunks_per_document,
+    )
+    # One quota book and one observer: Ask and Search draw on the same per-tenant limits.
+    quotas = quota_book(settings)
+    observer = AskMetrics(metrics)
     ask = AskQuestion(
-        EmbedderClient(embedder_channel, settings.embed_timeout_seconds),
+        embedder,
         retriever,
         GeneratorClient(generator_channel, settings.generate_timeout_seconds),
-        AskLimits(
-            default_top_k=settings.default_top_k,
-            max_top_k=settings.max_top_k,
-            max_question_chars=settings.max_question_chars,
-            default_min_score=settings.default_min_score,
-            max_chunks_per_document=settings.max_chunks_per_document,
-        ),
-        quota_book(settings),
+        limits,
+        quotas,
         AnswerCache(
             settings.cache_ttl_seconds, settings.semantic_cache_threshold, settings.cache_max_entries_per_tenant
         ),
         generations,
-        AskMetrics(metrics),
+        observer,
     )
     servicer = GatewayServicer(
         ApiKeyAuthenticator(load_key_entries(settings)),
         ask,
         DocumentIntake(publisher, retriever, generations, settings.max_document_bytes),
+        SearchChunks(embedder, retriever, limits, quotas, observer),
     )
 
     def register(server: grpc.aio.Server) -> None:

@@ -33,10 +33,17 @@ async def open_store(settings: RetrieverSettings, fields: dict[str, FieldType]) 
             timeout=int(settings.qdrant_timeout_seconds),
             hnsw_ef=settings.hnsw_ef,
             metadata_fields=fields,
+            rrf_k=settings.rrf_k,
+            hybrid_candidates=settings.hybrid_candidates,
         )
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     return await QdrantEdgeStore.open(
-        settings.data_dir, settings.dimension, hnsw_ef=settings.hnsw_ef, metadata_fields=fields
+        settings.data_dir,
+        settings.dimension,
+        hnsw_ef=settings.hnsw_ef,
+        metadata_fields=fields,
+        rrf_k=settings.rrf_k,
+        hybrid_candidates=settings.hybrid_candidates,
     )
 
 
@@ -54,6 +61,8 @@ async def build(settings: RetrieverSettings, provider: TracerProvider) -> GrpcSe
         default_max_chunks_per_document=settings.default_max_chunks_per_document,
         candidate_factor=settings.diversity_candidate_factor,
         max_candidates=settings.max_candidates,
+        default_mode=settings.retrieval_mode,
+        max_query_text_chars=settings.max_query_text_chars,
     )
     index = ChunkIndex(store, settings.dimension, limits, settings.max_upsert_records, MetadataSchema(fields))
     servicer = RetrieverServicer(index, DocumentStates(store))

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic_settings import SettingsConfigDict
 
 from ragmesh_kit.settings import ServiceSettings
@@ -31,3 +33,13 @@ class RetrieverSettings(ServiceSettings):
     # With a per-document cap, top_k * this many candidates are fetched (at most max_candidates).
     diversity_candidate_factor: int = 4
     max_candidates: int = 400
+    # Mode of a search that names none and sends its query text: "hybrid" (embedding similarity
+    # fused with BM25 term matching) or "dense" (embedding similarity alone).
+    retrieval_mode: Literal["dense", "hybrid"] = "hybrid"
+    # Reciprocal rank fusion constant k (score = sum of 1 / (k + rank), rank from 0); larger flattens
+    # the ranks, smaller lets each list's first hits stand out.
+    rrf_k: int = 5
+    # Each list of a hybrid search (dense, terms) brings at least this many candidates to the fusion.
+    hybrid_candidates: int = 50
+    # Longest query_text a search accepts (characters).
+    max_query_text_chars: int = 8000

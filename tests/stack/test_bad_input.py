@@ -150,6 +150,41 @@ def test_ask_bad_input(stubs: Stubs, cases: h.CaseLog, stream: bool) -> None:
     case()
 
 
+search_requests = st.builds(
+    dict,
+    query=h.mostly(st.sampled_from(["pass statement", "os.path.join", "--top-k"]), _questions()),
+    top_k=h.mostly(st.integers(0, 50), h.u32()),
+    filters=h.mostly(h.good_filters(), st.lists(h.filters(), max_size=2)),
+    min_score=h.mostly(st.floats(0, 1, width=32), h.floats_any()),
+    mode=h.mostly(st.integers(0, 2), st.integers(3, 2**31 - 1)),
+    max_chunks_per_document=h.mostly(st.integers(0, 5), h.u32()),
+)
+
+
+def test_search_bad_input(stubs: Stubs, cases: h.CaseLog) -> None:
+    """Search takes the statuses of Ask for the fields they share, and refuses an unknown mode."""
+
+    @cases_of(120)
+    @given(fields=search_requests, metadata=h.mostly(st.just([("x-api-key", stubs.key)]), h.key_choice(stubs.key)))
+    def case(fields: dict[str, object], metadata: list[tuple[str, str]] | None) -> None:
+        request = gateway_pb2.SearchRequest(**fields)  # type: ignore[arg-type]
+        code, result = h.status_of(lambda: stubs.gateway.Search(request, metadata=metadata, timeout=60))
+        cases.record("Search", code)
+        if not h.has_valid_key(metadata, stubs.key):
+            assert code == grpc.StatusCode.UNAUTHENTICATED, (code, result)
+            return
+        question = {**fields, "question": fields["query"]}
+        if _ask_must_fail(question) or int(fields["mode"]) > 2:  # type: ignore[call-overload]
+            assert code == INVALID, (code, result, fields)
+            return
+        h.check_status(code, result, {OK, INVALID}, f"Search {fields!r}")
+        if code == OK:
+            assert len(result.trace_id) == 32  # type: ignore[attr-defined]
+            assert len(result.results) <= (int(fields["top_k"]) or 5)  # type: ignore[attr-defined, call-overload]
+
+    case()
+
+
 document_ids = st.one_of(h.odd_text(40), st.from_regex(r"[A-Za-z0-9._:/-]{1,40}", fullmatch=True), st.just("a" * 257))
 
 
@@ -246,10 +281,23 @@ def test_retriever_search_bad_input(stubs: Stubs, cases: h.CaseLog) -> None:
         filters=h.mostly(h.good_filters(), st.lists(h.filters(), max_size=2)),
         threshold=h.mostly(st.floats(-1, 1, width=32), h.floats_any()),
         per_document=h.mostly(st.integers(0, 5), h.u32()),
+        query_text=h.mostly(st.sampled_from(["", "os.path.join", "What does --top-k do?"]), h.odd_text(300)),
+        long_text=st.integers(0, 40),
+        mode=h.mostly(st.integers(0, 2), st.integers(3, 2**31 - 1)),
     )
     def search(
-        tenant: str, vector: list[float], top_k: int, filters: list, threshold: float, per_document: int
+        tenant: str,
+        vector: list[float],
+        top_k: int,
+        filters: list,
+        threshold: float,
+        per_document: int,
+        query_text: str,
+        long_text: int,
+        mode: int,
     ) -> None:
+        if long_text == 0:  # now and then a query text over the 8,000-character limit
+            query_text = "z" * 8001
         request = retriever_pb2.SearchRequest(
             tenant_id=tenant,
             vector=vector,
@@ -257,15 +305,20 @@ def test_retriever_search_bad_input(stubs: Stubs, cases: h.CaseLog) -> None:
             filters=filters,
             score_threshold=threshold,
             max_chunks_per_document=per_document,
+            query_text=query_text,
+            mode=mode,  # type: ignore[arg-type]
         )
         code, result = h.status_of(lambda: stubs.retriever.Search(request, timeout=30))
-        cases.record("Search", code)
+        cases.record("R.Search", code)
         must_fail = (
             not tenant
             or _vector_bad(vector)
             or not 1 <= top_k <= 100
             or not math.isfinite(threshold)
             or any(_filter_invalid(f) for f in filters)
+            or len(query_text) > 8000
+            or mode > 2
+            or (mode == types_pb2.RETRIEVAL_MODE_HYBRID and not query_text.strip())
         )
         h.check_status(code, result, {INVALID} if must_fail else {OK, INVALID}, f"Search {tenant!r} k={top_k}")
 
@@ -383,6 +436,7 @@ def _raw_targets(stubs: Stubs) -> list[tuple[str, str, bytes, bool, list[tuple[s
             False,
             key,
         ),
+        ("gateway", g + "Search", gateway_pb2.SearchRequest(query="os.path.join").SerializeToString(), False, key),
         (
             "gateway",
             g + "GetDocumentStatus",

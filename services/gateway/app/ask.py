@@ -57,6 +57,22 @@ class _Plan:
     options: str
 
 
+def checked_query(limits: AskLimits, what: str, text: str, top_k: int, min_score: float) -> tuple[int, float]:
+    """The rules Ask and Search share: the text's presence and length, top_k within the limit
+    (0: the default) and min_score a cosine (0: the default). Returns (top_k, min_score)."""
+    if not text.strip():
+        raise InvalidArgument(f"{what} is empty; send the {what} text")
+    if len(text) > limits.max_question_chars:
+        raise InvalidArgument(f"{what} has {len(text)} characters; the limit is {limits.max_question_chars}")
+    top_k = top_k or limits.default_top_k
+    if top_k > limits.max_top_k:
+        raise InvalidArgument(f"top_k is {top_k}; the limit is {limits.max_top_k}")
+    min_score = min_score or limits.default_min_score
+    if not -1.0 <= min_score <= 1.0:
+        raise InvalidArgument(f"min_score is {min_score}; a cosine score is between -1 and 1")
+    return top_k, min_score
+
+
 class AskQuestion:
     def __init__(
         self,
@@ -81,18 +97,7 @@ class AskQuestion:
         self._clock = clock
 
     def _plan(self, question: Question) -> _Plan:
-        if not question.text.strip():
-            raise InvalidArgument("question is empty; send the question text")
-        if len(question.text) > self._limits.max_question_chars:
-            raise InvalidArgument(
-                f"question has {len(question.text)} characters; the limit is {self._limits.max_question_chars}"
-            )
-        top_k = question.top_k or self._limits.default_top_k
-        if top_k > self._limits.max_top_k:
-            raise InvalidArgument(f"top_k is {top_k}; the limit is {self._limits.max_top_k}")
-        min_score = question.min_score or self._limits.default_min_score
-        if not -1.0 <= min_score <= 1.0:
-            raise InvalidArgument(f"min_score is {min_score}; a cosine score is between -1 and 1")
+        top_k, min_score = checked_query(self._limits, "question", question.text, question.top_k, question.min_score)
         # Everything besides the question that changes the answer is part of the cache key.
         options = repr((top_k, tuple(question.filters), question.max_context_tokens, round(min_score, 6)))
         return _Plan(top_k, min_score, options)
@@ -125,8 +130,15 @@ class AskQuestion:
                     yield event
                 return
         status = BYPASSED if key is None else MISS
+        # The question goes along so the retriever can match its terms (hybrid, its default mode).
         chunks = await self._retriever.search(
-            tenant, vector, plan.top_k, question.filters, plan.min_score, self._limits.max_chunks_per_document
+            tenant,
+            vector,
+            plan.top_k,
+            question.filters,
+            plan.min_score,
+            self._limits.max_chunks_per_document,
+            question.text,
         )
         final: GeneratedAnswer | None = None
         first_sent = False

@@ -9,6 +9,7 @@ from ragmesh_kit.domain import (
     GeneratedAnswer,
     GeneratedPiece,
     MetadataFilter,
+    RetrievalMode,
     ScoredChunk,
 )
 
@@ -26,7 +27,12 @@ class Retriever(Protocol):
         filters: Sequence[MetadataFilter],
         score_threshold: float = 0.0,
         max_chunks_per_document: int = 0,
-    ) -> list[ScoredChunk]: ...
+        query_text: str = "",
+        mode: RetrievalMode | None = None,
+    ) -> list[ScoredChunk]:
+        """With ``query_text`` (what ``vector`` embeds) the retriever may fuse BM25 term matching
+        into the ranking (hybrid); ``mode`` None means the retriever's default."""
+        ...
 
 
 class DocumentStates(Protocol):

@@ -14,6 +14,8 @@ from ragmesh_kit.proto_convert import (
     document_status_to_proto,
     filters_from_proto,
     metadata_from_proto,
+    retrieval_mode_from_proto,
+    scored_chunk_to_proto,
     usage_to_proto,
 )
 from ragmesh_kit.telemetry import current_trace_id
@@ -22,6 +24,7 @@ from services.gateway.app.ask import AskQuestion, AskResult, Question
 from services.gateway.app.auth import ApiKeyAuthenticator
 from services.gateway.app.documents import DocumentIntake
 from services.gateway.app.quotas import QuotaLeft, RetryLater
+from services.gateway.app.search import SearchChunks, SearchQuery
 
 _CACHE_STATUS = {
     ask.MISS: types_pb2.CACHE_STATUS_MISS,
@@ -51,10 +54,13 @@ def _say_when_to_retry(context: grpc.aio.ServicerContext, refused: RetryLater) -
 
 
 class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
-    def __init__(self, auth: ApiKeyAuthenticator, ask: AskQuestion, documents: DocumentIntake) -> None:
+    def __init__(
+        self, auth: ApiKeyAuthenticator, ask: AskQuestion, documents: DocumentIntake, search: SearchChunks
+    ) -> None:
         self._auth = auth
         self._ask = ask
         self._documents = documents
+        self._search = search
 
     def _tenant(self, context: grpc.aio.ServicerContext) -> str:
         tenant = self._auth.authenticate(_api_key(context))
@@ -114,6 +120,32 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         except RetryLater as refused:
             _say_when_to_retry(context, refused)
             raise
+
+    async def Search(  # noqa: N802
+        self, request: gateway_pb2.SearchRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.SearchResponse:
+        tenant = self._tenant(context)
+        span = trace.get_current_span()
+        span.set_attribute("ragmesh.top_k", request.top_k)
+        query = SearchQuery(
+            tenant_id=tenant,
+            text=request.query,
+            top_k=request.top_k,
+            filters=filters_from_proto(request.filters),
+            min_score=request.min_score,
+            mode=retrieval_mode_from_proto(request.mode),
+            max_chunks_per_document=request.max_chunks_per_document,
+        )
+        try:
+            result = await self._search.search(query)
+        except RetryLater as refused:
+            _say_when_to_retry(context, refused)
+            raise
+        return gateway_pb2.SearchResponse(
+            results=[scored_chunk_to_proto(item) for item in result.chunks],
+            trace_id=current_trace_id(),
+            quota=_quota(result.quota),
+        )
 
     async def SubmitDocument(  # noqa: N802
         self, request: gateway_pb2.SubmitDocumentRequest, context: grpc.aio.ServicerContext

@@ -23,6 +23,13 @@ with no fsync (strace: no fsync/msync between updates). The pages are the kernel
 upsert survives a process kill (SIGKILL; see the kill test) without ``flush``, but not a kernel crash
 or power loss. ``flush`` (msync + fsync of WAL and segments) closes that gap at 50-200 ms per call on
 this machine, against ~0.4 ms for a 10-point upsert; ``flush_each_write=True`` pays it on every write.
+
+Hybrid search. Every chunk point carries its dense vector and, in the same upsert, a sparse vector
+of BM25 term weights (``qp.SPARSE_VECTOR``, IDF modifier). A search given the query text runs one
+query: a dense prefetch and a term prefetch (IDF over the tenant's own points), fused by reciprocal
+rank. Shards created before hybrid retrieval are migrated on open: the sparse vector is added to
+the shard and filled in from each point's stored text (points still missing it are found by a
+filter, so a migration cut short by a crash resumes on the next open).
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from qdrant_edge import (
     Distance,
     EdgeConfig,
     EdgeShard,
+    EdgeSparseVectorParams,
     EdgeVectorParams,
     FieldCondition,
     Filter,
@@ -49,6 +57,7 @@ from qdrant_edge import (
     KeywordIndexParams,
     MatchAny,
     MatchValue,
+    Modifier,
     Point,
     Query,
     QueryRequest,
@@ -61,7 +70,9 @@ from qdrant_edge import (
 from ragmesh_kit.domain import ChunkWithVector, DocumentStatus, MetadataFilter, ScoredChunk
 from ragmesh_kit.errors import DependencyFailed, DependencyUnavailable, InvalidArgument, RagmeshError
 from services.retriever.adapters import qdrant_payload as qp
+from services.retriever.adapters.qdrant_edge_hybrid import dense_of, hybrid_request, migrate_to_terms, sparse_vector
 from services.retriever.app.ports import StateChooser
+from services.retriever.app.term_weights import query_terms
 
 T = TypeVar("T")
 
@@ -90,8 +101,12 @@ class QdrantEdgeStore:
         upsert_batch: int = 256,
         metadata_fields: Mapping[str, str] | None = None,
         states_path: str | None = None,
+        rrf_k: int = qp.DEFAULT_RRF_K,
+        hybrid_candidates: int = qp.DEFAULT_HYBRID_CANDIDATES,
     ) -> None:
         self._path = path
+        self._rrf_k = rrf_k
+        self._hybrid_candidates = hybrid_candidates
         self._states_path = states_path or path.rstrip("/") + "-states"
         self._metadata_fields = dict(metadata_fields or {})
         self._datetime_fields = {name for name, kind in self._metadata_fields.items() if kind == "datetime"}
@@ -125,25 +140,36 @@ class QdrantEdgeStore:
             loop = asyncio.get_running_loop()
             indexes = [*qp.PAYLOAD_INDEXES, *qp.metadata_indexes(self._metadata_fields)]
             self._states = await loop.run_in_executor(
-                self._executor, partial(self._open_shard, self._states_path, len(qp.STATE_VECTOR), None, [])
+                self._executor, partial(self._open_shard, self._states_path, len(qp.STATE_VECTOR), None, [], False)
             )
             self._shard = await loop.run_in_executor(
-                self._executor, partial(self._open_shard, self._path, self._vector_size, self._hnsw, indexes)
+                self._executor, partial(self._open_shard, self._path, self._vector_size, self._hnsw, indexes, True)
             )
 
     def _open_shard(
-        self, path: str, size: int, hnsw: HnswIndexConfig | None, indexes: Sequence[tuple[str, qp.IndexKind]]
+        self,
+        path: str,
+        size: int,
+        hnsw: HnswIndexConfig | None,
+        indexes: Sequence[tuple[str, qp.IndexKind]],
+        terms: bool,
     ) -> EdgeShard:
-        config = EdgeConfig(
-            vectors=EdgeVectorParams(size=size, distance=Distance.Cosine),
-            hnsw_config=hnsw,
-            max_search_threads=self._max_search_threads,
-        )
-        if os.path.exists(os.path.join(path, _CONFIG_FILE)):
-            # Passing the config makes load fail on a vector size other than the stored one.
-            shard = EdgeShard.load(path, config)
+        dense = EdgeVectorParams(size=size, distance=Distance.Cosine)
+        sparse = {qp.SPARSE_VECTOR: EdgeSparseVectorParams(modifier=Modifier.Idf)} if terms else None
+        config_file = os.path.join(path, _CONFIG_FILE)
+        if os.path.exists(config_file):
+            # Passing the dense config makes load fail on a vector size other than the stored one;
+            # sparse vectors are left out (inherited), so a shard from before hybrid search loads.
+            shard = EdgeShard.load(
+                path, EdgeConfig(vectors=dense, hnsw_config=hnsw, max_search_threads=self._max_search_threads)
+            )
+            if terms:
+                migrate_to_terms(shard, config_file)
         else:
             os.makedirs(path, exist_ok=True)
+            config = EdgeConfig(
+                vectors=dense, sparse_vectors=sparse, hnsw_config=hnsw, max_search_threads=self._max_search_threads
+            )
             shard = EdgeShard.create(path, config)
         existing = shard.info().payload_schema
         for field, kind in indexes:
@@ -175,22 +201,40 @@ class QdrantEdgeStore:
         top_k: int,
         filters: Sequence[MetadataFilter],
         score_threshold: float,
+        query_text: str = "",
     ) -> list[ScoredChunk]:
         self._check_vector(vector)
         # Rejects bad filters first.
         query_filter = _filter(qp.search_conditions(tenant_id, filters, self._datetime_fields))
         if top_k <= 0:
             return []
-        request = QueryRequest(
-            limit=top_k,
-            query=Query.Nearest([float(x) for x in vector]),
-            filter=query_filter,
-            score_threshold=qp.effective_threshold(score_threshold),
-            with_payload=True,
-            params=self._search_params,
+        dense = Query.Nearest([float(x) for x in vector])
+        threshold = qp.effective_threshold(score_threshold)
+        terms = query_terms(query_text) if query_text else None
+        if not terms or not terms.indices:
+            request = QueryRequest(
+                limit=top_k,
+                query=dense,
+                filter=query_filter,
+                score_threshold=threshold,
+                with_payload=True,
+                params=self._search_params,
+            )
+            points = await self._run(lambda shard: shard.query(request))
+            return [ScoredChunk(chunk=qp.parse_payload(p.payload), score=p.score) for p in points]
+        fused = hybrid_request(
+            dense,
+            terms,
+            query_filter,
+            _filter([qp.tenant_condition(tenant_id)]),
+            threshold,
+            top_k,
+            max(top_k, self._hybrid_candidates),
+            self._rrf_k,
+            self._search_params,
         )
-        points = await self._run(lambda shard: shard.query(request))
-        return [ScoredChunk(chunk=qp.parse_payload(p.payload), score=p.score) for p in points]
+        points = await self._run(lambda shard: shard.query(fused))
+        return qp.fused_results([(dense_of(p.vector), p.payload) for p in points], vector, top_k, score_threshold)
 
     async def upsert(self, tenant_id: str, records: Sequence[ChunkWithVector]) -> int:
         for record in records:
@@ -199,7 +243,7 @@ class QdrantEdgeStore:
             points = [
                 Point(
                     qp.point_id(tenant_id, r.chunk.chunk_id),
-                    [float(x) for x in r.vector],
+                    {"": [float(x) for x in r.vector], qp.SPARSE_VECTOR: sparse_vector(qp.chunk_terms(r.chunk))},
                     qp.build_payload(tenant_id, r.chunk),
                 )
                 for r in records[start : start + self._upsert_batch]

@@ -7,6 +7,14 @@ applied the write (written to its WAL), which is what "acknowledged" means to th
 Document states are payload points in a second collection (``<collection>_document_states``). Their
 read-choose-write is serialised by a lock in this process: correct with one retriever replica (the
 deployment today); several replicas writing states would need Qdrant's conditional update instead.
+
+Hybrid search as in the edge adapter: each chunk point carries a sparse vector of BM25 term
+weights (``qp.SPARSE_VECTOR``, IDF modifier) written in the same upsert as its dense vector; a search
+with the query text fuses a dense and a term prefetch by reciprocal rank in one ``query_points``. A
+collection created before hybrid retrieval is migrated by ``ensure_collection``: the sparse vector
+is added (``create_vector_name``) and filled in from each point's stored text; points still
+missing it are found by a filter, so every replica's start finishes an interrupted migration.
+Needs Qdrant 1.19 or later (the IDF corpus filter of hybrid search; 1.18 for the migration).
 """
 
 from __future__ import annotations
@@ -25,6 +33,10 @@ from ragmesh_kit.domain import ChunkWithVector, DocumentStatus, MetadataFilter, 
 from ragmesh_kit.errors import DependencyFailed, DependencyUnavailable, InvalidArgument, RagmeshError
 from services.retriever.adapters import qdrant_payload as qp
 from services.retriever.app.ports import StateChooser
+from services.retriever.app.term_weights import SparseTerms, query_terms
+
+# Points filled in per request when migrating a collection to hybrid search.
+_BACKFILL_PAGE = 256
 
 
 class QdrantServerStore:
@@ -40,7 +52,11 @@ class QdrantServerStore:
         exact: bool = False,
         upsert_batch: int = 256,
         metadata_fields: Mapping[str, str] | None = None,
+        rrf_k: int = qp.DEFAULT_RRF_K,
+        hybrid_candidates: int = qp.DEFAULT_HYBRID_CANDIDATES,
     ) -> None:
+        self._rrf_k = rrf_k
+        self._hybrid_candidates = hybrid_candidates
         # The client is injected so tests can pass qdrant-client's local mode; ``connect`` builds one.
         self._client = client
         self._collection = collection
@@ -69,27 +85,64 @@ class QdrantServerStore:
         return store
 
     async def ensure_collection(self) -> None:
-        """Creates the collection and its payload indexes if missing (safe to run from every replica)."""
+        """Creates the collection and its payload indexes if missing, and migrates one created before
+        hybrid search (adds and fills in the sparse vector); safe to run from every replica."""
         async with self._errors():
             await self._create_if_missing(self._states_collection, len(qp.STATE_VECTOR))
-            await self._create_if_missing(self._collection, self._vector_size)
+            await self._create_if_missing(self._collection, self._vector_size, terms=True)
             info = await self._client.get_collection(self._collection)
             vectors = info.config.params.vectors
             if isinstance(vectors, models.VectorParams) and vectors.size != self._vector_size:
                 raise InvalidArgument(
                     f"collection {self._collection!r} holds {vectors.size}-d vectors, not {self._vector_size}"
                 )
+            if qp.SPARSE_VECTOR not in (info.config.params.sparse_vectors or {}):
+                try:
+                    await self._client.create_vector_name(
+                        self._collection,
+                        qp.SPARSE_VECTOR,
+                        models.SparseVectorNameConfig(sparse=models.SparseVectorConfig(modifier=models.Modifier.IDF)),
+                        wait=True,
+                    )
+                except Exception as exc:
+                    raise DependencyFailed(
+                        f"collection {self._collection!r} predates hybrid search and its sparse vector "
+                        f"{qp.SPARSE_VECTOR!r} could not be added (Qdrant 1.18 or later adds named vectors): {exc}"
+                    ) from exc
+            await self._backfill_terms()
             for field, kind in [*qp.PAYLOAD_INDEXES, *qp.metadata_indexes(self._metadata_fields)]:
                 if field not in info.payload_schema:
                     await self._client.create_payload_index(
                         self._collection, field, field_schema=_index_schema(kind), wait=True
                     )
 
-    async def _create_if_missing(self, collection: str, size: int) -> None:
+    async def _backfill_terms(self) -> int:
+        """Gives every point without a sparse vector one computed from its stored text; returns how
+        many (0 once migrated: points written since always carry one, possibly empty)."""
+        missing = models.Filter(must_not=[models.HasVectorCondition(has_vector=qp.SPARSE_VECTOR)])
+        filled = 0
+        offset: Any = None
+        while True:
+            page, offset = await self._client.scroll(
+                self._collection, scroll_filter=missing, limit=_BACKFILL_PAGE, offset=offset, with_payload=True
+            )
+            if page:
+                vectors = [
+                    models.PointVectors(id=p.id, vector={qp.SPARSE_VECTOR: _sparse(qp.payload_terms(p.payload))})
+                    for p in page
+                ]
+                await self._client.update_vectors(self._collection, points=vectors, wait=True)
+                filled += len(page)
+            if offset is None:
+                return filled
+
+    async def _create_if_missing(self, collection: str, size: int, *, terms: bool = False) -> None:
         if not await self._client.collection_exists(collection):
             try:
                 await self._client.create_collection(
-                    collection, vectors_config=models.VectorParams(size=size, distance=models.Distance.COSINE)
+                    collection,
+                    vectors_config=models.VectorParams(size=size, distance=models.Distance.COSINE),
+                    sparse_vectors_config={qp.SPARSE_VECTOR: _SPARSE_PARAMS} if terms else None,
                 )
             except Exception:
                 # Another replica may have created it between the check and the call.
@@ -103,22 +156,54 @@ class QdrantServerStore:
         top_k: int,
         filters: Sequence[MetadataFilter],
         score_threshold: float,
+        query_text: str = "",
     ) -> list[ScoredChunk]:
         self._check_vector(vector)
         query_filter = _filter(qp.search_conditions(tenant_id, filters, self._datetime_fields))
         if top_k <= 0:
             return []
+        dense = [float(x) for x in vector]
+        threshold = qp.effective_threshold(score_threshold)
+        terms = query_terms(query_text) if query_text else None
+        if not terms or not terms.indices:
+            async with self._errors():
+                response = await self._client.query_points(
+                    self._collection,
+                    query=dense,
+                    query_filter=query_filter,
+                    limit=top_k,
+                    score_threshold=threshold,
+                    with_payload=True,
+                    search_params=self._search_params,
+                )
+            return [ScoredChunk(chunk=qp.parse_payload(p.payload), score=p.score) for p in response.points]
+        candidates = max(top_k, self._hybrid_candidates)
+        # Document frequencies over the tenant's own points (see the edge adapter).
+        idf = models.SearchParams(idf=models.IdfCorpusParams(corpus=_filter([qp.tenant_condition(tenant_id)])))
         async with self._errors():
             response = await self._client.query_points(
                 self._collection,
-                query=[float(x) for x in vector],
+                prefetch=[
+                    models.Prefetch(
+                        query=dense,
+                        filter=query_filter,
+                        limit=candidates,
+                        score_threshold=threshold,
+                        params=self._search_params,
+                    ),
+                    models.Prefetch(
+                        query=_sparse(terms), using=qp.SPARSE_VECTOR, filter=query_filter, limit=candidates, params=idf
+                    ),
+                ],
+                query=models.RrfQuery(rrf=models.Rrf(k=self._rrf_k)),
                 query_filter=query_filter,
-                limit=top_k,
-                score_threshold=qp.effective_threshold(score_threshold),
+                # Room for hits the cosine threshold drops after fusion (see qp.fused_results).
+                limit=top_k if threshold is None else 2 * top_k,
                 with_payload=True,
-                search_params=self._search_params,
+                with_vectors=[""],
             )
-        return [ScoredChunk(chunk=qp.parse_payload(p.payload), score=p.score) for p in response.points]
+        found = [(_dense(p.vector), p.payload) for p in response.points]
+        return qp.fused_results(found, vector, top_k, score_threshold)
 
     async def upsert(self, tenant_id: str, records: Sequence[ChunkWithVector]) -> int:
         for record in records:
@@ -128,7 +213,7 @@ class QdrantServerStore:
                 points = [
                     models.PointStruct(
                         id=qp.point_id(tenant_id, r.chunk.chunk_id),
-                        vector=[float(x) for x in r.vector],
+                        vector={"": [float(x) for x in r.vector], qp.SPARSE_VECTOR: _sparse(qp.chunk_terms(r.chunk))},
                         payload=qp.build_payload(tenant_id, r.chunk),
                     )
                     for r in records[start : start + self._upsert_batch]
@@ -202,6 +287,21 @@ class QdrantServerStore:
             raise DependencyUnavailable(f"qdrant: {exc}") from exc
         except Exception as exc:
             raise DependencyFailed(f"qdrant: {exc}") from exc
+
+
+_SPARSE_PARAMS = models.SparseVectorParams(modifier=models.Modifier.IDF)
+
+
+def _sparse(terms: SparseTerms) -> models.SparseVector:
+    return models.SparseVector(indices=terms.indices, values=terms.values)
+
+
+def _dense(vector: Any) -> list[float] | None:
+    """The unnamed dense vector of a hit fetched with ``with_vectors=[""]`` (a list, or a dict of
+    named vectors depending on the server's reply)."""
+    if isinstance(vector, dict):
+        vector = vector.get("")
+    return [float(x) for x in vector] if isinstance(vector, list) else None
 
 
 def _index_schema(

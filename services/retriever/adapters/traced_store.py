@@ -45,11 +45,13 @@ class TracedChunkStore:
         top_k: int,
         filters: Sequence[MetadataFilter],
         score_threshold: float,
+        query_text: str = "",
     ) -> list[ScoredChunk]:
         with self._span("query", tenant_id) as span:
             span.set_attribute("ragmesh.top_k", top_k)
             span.set_attribute("ragmesh.filter_fields", [f.field for f in filters])
-            found = await self._store.search(tenant_id, vector, top_k, filters, score_threshold)
+            span.set_attribute("ragmesh.retrieval_mode", "hybrid" if query_text else "dense")
+            found = await self._store.search(tenant_id, vector, top_k, filters, score_threshold, query_text)
             span.set_attribute("ragmesh.result_count", len(found))
             return found
 

@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ragmesh_kit.domain import ChunkWithVector, MetadataFilter, ScoredChunk
+from ragmesh_kit.domain import HYBRID, ChunkWithVector, MetadataFilter, RetrievalMode, ScoredChunk
 from ragmesh_kit.errors import InvalidArgument
 from services.retriever.app.metadata_schema import MetadataSchema
 from services.retriever.app.ports import ChunkStore
@@ -26,6 +26,9 @@ class SearchLimits:
     # so that dropping a document's extra chunks still leaves top_k results.
     candidate_factor: int = 4
     max_candidates: int = 400
+    # The mode of a search whose request names none.
+    default_mode: RetrievalMode = HYBRID
+    max_query_text_chars: int = 8000
 
 
 def diversify(found: Sequence[ScoredChunk], top_k: int, per_document: int) -> list[ScoredChunk]:
@@ -75,7 +78,11 @@ class ChunkIndex:
         filters: Sequence[MetadataFilter],
         score_threshold: float,
         max_chunks_per_document: int = 0,
+        query_text: str = "",
+        mode: RetrievalMode | None = None,
     ) -> list[ScoredChunk]:
+        """``mode`` None: the default mode, hybrid only when ``query_text`` is given (callers that
+        send only a vector keep getting dense results); an explicit hybrid needs the text."""
         _require_tenant(tenant_id)
         self._check_vector(vector, "vector")
         limits = self._limits
@@ -86,11 +93,20 @@ class ChunkIndex:
         if not math.isfinite(score_threshold):
             raise InvalidArgument("score_threshold is NaN or infinite")
         self._schema.validate(filters)
+        if len(query_text) > limits.max_query_text_chars:
+            raise InvalidArgument(
+                f"query_text has {len(query_text)} characters; the limit is {limits.max_query_text_chars}"
+            )
+        if mode == HYBRID and not query_text.strip():
+            raise InvalidArgument("hybrid retrieval needs query_text (the question the vector embeds)")
+        hybrid = (mode or limits.default_mode) == HYBRID and bool(query_text.strip())
         per_document = max_chunks_per_document or limits.default_max_chunks_per_document
         fetch = top_k
         if per_document:
             fetch = max(top_k, min(top_k * limits.candidate_factor, limits.max_candidates))
-        found = await self._store.search(tenant_id, vector, fetch, filters, score_threshold)
+        found = await self._store.search(
+            tenant_id, vector, fetch, filters, score_threshold, query_text if hybrid else ""
+        )
         return diversify(found, top_k, per_document)
 
     async def upsert(self, tenant_id: str, records: Sequence[ChunkWithVector]) -> int:

@@ -32,7 +32,13 @@ class ChunkStore(DocumentStateStore, Protocol):
         top_k: int,
         filters: Sequence[MetadataFilter],
         score_threshold: float,
-    ) -> list[ScoredChunk]: ...
+        query_text: str = "",
+    ) -> list[ScoredChunk]:
+        """The tenant's best chunks for ``vector``. With ``query_text`` the search is hybrid: the
+        dense ranking fused (reciprocal rank) with a BM25 ranking of the text's terms; the order is
+        the fused one, each score stays the chunk's cosine to ``vector``, and ``score_threshold``
+        applies to that cosine."""
+        ...
 
     async def upsert(self, tenant_id: str, records: Sequence[ChunkWithVector]) -> int:
         """Writes the chunks (same chunk id -> same point, so a retry overwrites); returns the count."""

@@ -12,6 +12,7 @@ from ragmesh_kit.proto_convert import (
     document_status_from_proto,
     document_status_to_proto,
     filters_from_proto,
+    retrieval_mode_from_proto,
     scored_chunk_to_proto,
 )
 from ragmesh_kit.telemetry import current_trace_id
@@ -34,6 +35,8 @@ class RetrieverServicer(retriever_pb2_grpc.RetrieverServiceServicer):
             filters_from_proto(request.filters),
             request.score_threshold,
             request.max_chunks_per_document,
+            request.query_text,
+            retrieval_mode_from_proto(request.mode),
         )
         return retriever_pb2.SearchResponse(
             chunks=[scored_chunk_to_proto(item) for item in found], trace_id=current_trace_id()

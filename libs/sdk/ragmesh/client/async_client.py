@@ -9,8 +9,18 @@ from typing import TypeVar
 
 import grpc
 
-from ragmesh.client.requests import MetadataInput, ask_fields, backoff_seconds, submit_request
-from ragmesh.client.types import Answer, AnswerPiece, DocumentStatus, Submitted, answer_from, error_from, status_from
+from ragmesh.client.requests import MetadataInput, ask_fields, backoff_seconds, search_request, submit_request
+from ragmesh.client.types import (
+    Answer,
+    AnswerPiece,
+    DocumentStatus,
+    SearchResults,
+    Submitted,
+    answer_from,
+    error_from,
+    search_results_from,
+    status_from,
+)
 from ragmesh.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 
 T = TypeVar("T")
@@ -88,3 +98,13 @@ class AsyncRagmeshClient:
             lambda: self._stub.GetDocumentStatus(request, metadata=self._metadata, timeout=self._timeout)
         )
         return status_from(reply)
+
+    async def search(
+        self, query: str, top_k: int = 0, min_score: float = 0.0, mode: str = "", max_chunks_per_document: int = 0
+    ) -> SearchResults:
+        """The tenant's best chunks for ``query`` (no answer generated). ``mode``: "dense", "hybrid"
+        or "" for the server's default (hybrid); 0 for top_k, min_score and max_chunks_per_document
+        means the server's defaults."""
+        request = search_request(query, top_k, min_score, mode, max_chunks_per_document)
+        reply = await self._call(lambda: self._stub.Search(request, metadata=self._metadata, timeout=self._timeout))
+        return search_results_from(reply)

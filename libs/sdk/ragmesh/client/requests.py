@@ -44,5 +44,27 @@ def ask_fields(question: str, top_k: int, max_context_tokens: int, bypass_cache:
     }
 
 
+_MODES = {
+    "": types_pb2.RETRIEVAL_MODE_UNSPECIFIED,
+    "dense": types_pb2.RETRIEVAL_MODE_DENSE,
+    "hybrid": types_pb2.RETRIEVAL_MODE_HYBRID,
+}
+
+
+def search_request(
+    query: str, top_k: int, min_score: float, mode: str, max_chunks_per_document: int
+) -> gateway_pb2.SearchRequest:
+    """``mode``: "dense", "hybrid" or "" (the server's default, hybrid)."""
+    if mode not in _MODES:
+        raise ValueError(f"mode {mode!r} is unknown; use 'dense', 'hybrid' or '' (server default)")
+    return gateway_pb2.SearchRequest(
+        query=query,
+        top_k=top_k,
+        min_score=min_score,
+        mode=_MODES[mode],
+        max_chunks_per_document=max_chunks_per_document,
+    )
+
+
 def backoff_seconds(attempt: int) -> float:
     return float(min(0.2 * (2**attempt), 2.0))

@@ -68,6 +68,50 @@ class DocumentStatus:
     trace_id: str = field(default="", compare=False)
 
 
+@dataclass(frozen=True)
+class SearchHit:
+    """One chunk found by Search; ``score`` is its cosine similarity to the query."""
+
+    document_id: str
+    chunk_id: str
+    chunk_index: int
+    version: int
+    title: str
+    text: str
+    metadata: dict[str, str | int | float | bool]
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """Best first (for hybrid search the fused order, so scores need not decrease)."""
+
+    hits: list[SearchHit]
+    trace_id: str
+
+
+def _metadata_value(value: types_pb2.MetadataValue) -> str | int | float | bool:
+    kind = value.WhichOneof("kind")
+    return getattr(value, kind) if kind else ""
+
+
+def search_results_from(reply: gateway_pb2.SearchResponse) -> SearchResults:
+    hits = [
+        SearchHit(
+            document_id=item.chunk.document_id,
+            chunk_id=item.chunk.chunk_id,
+            chunk_index=item.chunk.chunk_index,
+            version=item.chunk.version,
+            title=item.chunk.title,
+            text=item.chunk.text,
+            metadata={key: _metadata_value(value) for key, value in item.chunk.metadata.items()},
+            score=round(item.score, 6),
+        )
+        for item in reply.results
+    ]
+    return SearchResults(hits, reply.trace_id)
+
+
 def _cache_name(value: int) -> str:
     return types_pb2.CacheStatus.Name(value).removeprefix("CACHE_STATUS_").lower()
 

@@ -21,6 +21,12 @@ class CacheStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CACHE_STATUS_EXACT_HIT: _ClassVar[CacheStatus]
     CACHE_STATUS_SEMANTIC_HIT: _ClassVar[CacheStatus]
     CACHE_STATUS_BYPASSED: _ClassVar[CacheStatus]
+
+class RetrievalMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RETRIEVAL_MODE_UNSPECIFIED: _ClassVar[RetrievalMode]
+    RETRIEVAL_MODE_DENSE: _ClassVar[RetrievalMode]
+    RETRIEVAL_MODE_HYBRID: _ClassVar[RetrievalMode]
 DOCUMENT_STATE_UNSPECIFIED: DocumentState
 DOCUMENT_STATE_ACCEPTED: DocumentState
 DOCUMENT_STATE_INDEXED: DocumentState
@@ -31,6 +37,9 @@ CACHE_STATUS_MISS: CacheStatus
 CACHE_STATUS_EXACT_HIT: CacheStatus
 CACHE_STATUS_SEMANTIC_HIT: CacheStatus
 CACHE_STATUS_BYPASSED: CacheStatus
+RETRIEVAL_MODE_UNSPECIFIED: RetrievalMode
+RETRIEVAL_MODE_DENSE: RetrievalMode
+RETRIEVAL_MODE_HYBRID: RetrievalMode
 
 class MetadataValue(_message.Message):
     __slots__ = ("string_value", "int_value", "double_value", "bool_value")

@@ -137,6 +137,32 @@ class GetDocumentStatusRequest(_message.Message):
     document_id: str
     def __init__(self, document_id: _Optional[str] = ...) -> None: ...
 
+class SearchRequest(_message.Message):
+    __slots__ = ("query", "top_k", "filters", "min_score", "mode", "max_chunks_per_document")
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    TOP_K_FIELD_NUMBER: _ClassVar[int]
+    FILTERS_FIELD_NUMBER: _ClassVar[int]
+    MIN_SCORE_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    MAX_CHUNKS_PER_DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    query: str
+    top_k: int
+    filters: _containers.RepeatedCompositeFieldContainer[_types_pb2.MetadataFilter]
+    min_score: float
+    mode: _types_pb2.RetrievalMode
+    max_chunks_per_document: int
+    def __init__(self, query: _Optional[str] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Iterable[_Union[_types_pb2.MetadataFilter, _Mapping]]] = ..., min_score: _Optional[float] = ..., mode: _Optional[_Union[_types_pb2.RetrievalMode, str]] = ..., max_chunks_per_document: _Optional[int] = ...) -> None: ...
+
+class SearchResponse(_message.Message):
+    __slots__ = ("results", "trace_id", "quota")
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    TRACE_ID_FIELD_NUMBER: _ClassVar[int]
+    QUOTA_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[_types_pb2.ScoredChunk]
+    trace_id: str
+    quota: _types_pb2.QuotaRemaining
+    def __init__(self, results: _Optional[_Iterable[_Union[_types_pb2.ScoredChunk, _Mapping]]] = ..., trace_id: _Optional[str] = ..., quota: _Optional[_Union[_types_pb2.QuotaRemaining, _Mapping]] = ...) -> None: ...
+
 class GetDocumentStatusResponse(_message.Message):
     __slots__ = ("status", "trace_id")
     STATUS_FIELD_NUMBER: _ClassVar[int]

@@ -61,6 +61,11 @@ class GatewayServiceStub(object):
                 request_serializer=ragmesh_dot_gateway_dot_v1_dot_gateway__pb2.GetDocumentStatusRequest.SerializeToString,
                 response_deserializer=ragmesh_dot_gateway_dot_v1_dot_gateway__pb2.GetDocumentStatusResponse.FromString,
                 _registered_method=True)
+        self.Search = channel.unary_unary(
+                '/ragmesh.gateway.v1.GatewayService/Search',
+                request_serializer=ragmesh_dot_gateway_dot_v1_dot_gateway__pb2.SearchRequest.SerializeToString,
+                response_deserializer=ragmesh_dot_gateway_dot_v1_dot_gateway__pb2.SearchResponse.FromString,
+                _registered_method=True)
 
 
 class GatewayServiceServicer(object):
@@ -103,6 +108,15 @@ class GatewayServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Search(self, request, context):
+        """The tenant's best chunks for a query, with scores, text, title and metadata: retrieval without
+        generation, for services that write answers with their own model. Same limits, quotas and
+        statuses as Ask (it is admitted by the rate limit; it uses no generation tokens).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GatewayServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -130,6 +144,11 @@ def add_GatewayServiceServicer_to_server(servicer, server):
                     servicer.GetDocumentStatus,
                     request_deserializer=ragmesh_dot_gateway_dot_v1_dot_gateway__pb2.GetDocumentStatusRequest.FromString,
                     response_serializer=ragmesh_dot_gateway_dot_v1_dot_gateway__pb2.GetDocumentStatusResponse.SerializeToString,
+            ),
+            'Search': grpc.unary_unary_rpc_method_handler(
+                    servicer.Search,
+                    request_deserializer=ragmesh_dot_gateway_dot_v1_dot_gateway__pb2.SearchRequest.FromString,
+                    response_serializer=ragmesh_dot_gateway_dot_v1_dot_gateway__pb2.SearchResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -269,6 +288,33 @@ class GatewayService(object):
             '/ragmesh.gateway.v1.GatewayService/GetDocumentStatus',
             ragmesh_dot_gateway_dot_v1_dot_gateway__pb2.GetDocumentStatusRequest.SerializeToString,
             ragmesh_dot_gateway_dot_v1_dot_gateway__pb2.GetDocumentStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Search(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ragmesh.gateway.v1.GatewayService/Search',
+            ragmesh_dot_gateway_dot_v1_dot_gateway__pb2.SearchRequest.SerializeToString,
+            ragmesh_dot_gateway_dot_v1_dot_gateway__pb2.SearchResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from ragmesh.common.v1 import types_pb2 as ragmesh_dot_common_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$ragmesh/retriever/v1/retriever.proto\x12\x14ragmesh.retriever.v1\x1a\x1dragmesh/common/v1/types.proto\"\xaf\x01\n\rSearchRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0e\n\x06vector\x18\x02 \x03(\x02\x12\r\n\x05top_k\x18\x03 \x01(\r\x12\x32\n\x07\x66ilters\x18\x04 \x03(\x0b\x32!.ragmesh.common.v1.MetadataFilter\x12\x17\n\x0fscore_threshold\x18\x05 \x01(\x02\x12\x1f\n\x17max_chunks_per_document\x18\x06 \x01(\r\"R\n\x0eSearchResponse\x12.\n\x06\x63hunks\x18\x01 \x03(\x0b\x32\x1e.ragmesh.common.v1.ScoredChunk\x12\x10\n\x08trace_id\x18\x02 \x01(\t\"F\n\x0b\x43hunkRecord\x12\'\n\x05\x63hunk\x18\x01 \x01(\x0b\x32\x18.ragmesh.common.v1.Chunk\x12\x0e\n\x06vector\x18\x02 \x03(\x02\"V\n\rUpsertRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x32\n\x07records\x18\x02 \x03(\x0b\x32!.ragmesh.retriever.v1.ChunkRecord\"4\n\x0eUpsertResponse\x12\x10\n\x08upserted\x18\x01 \x01(\r\x12\x10\n\x08trace_id\x18\x02 \x01(\t\"V\n\x15\x44\x65leteDocumentRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x02 \x01(\t\x12\x15\n\rbelow_version\x18\x03 \x01(\x03\"*\n\x16\x44\x65leteDocumentResponse\x12\x10\n\x08trace_id\x18\x01 \x01(\t\"A\n\x17GetDocumentStateRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x02 \x01(\t\"_\n\x18GetDocumentStateResponse\x12\x31\n\x06status\x18\x01 \x01(\x0b\x32!.ragmesh.common.v1.DocumentStatus\x12\x10\n\x08trace_id\x18\x02 \x01(\t\"b\n\x1aRecordDocumentStateRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x31\n\x06status\x18\x02 \x01(\x0b\x32!.ragmesh.common.v1.DocumentStatus\"b\n\x1bRecordDocumentStateResponse\x12\x31\n\x06status\x18\x01 \x01(\x0b\x32!.ragmesh.common.v1.DocumentStatus\x12\x10\n\x08trace_id\x18\x02 \x01(\t\"<\n\x12\x43ountChunksRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x02 \x01(\t\"6\n\x13\x43ountChunksResponse\x12\r\n\x05\x63ount\x18\x01 \x01(\x04\x12\x10\n\x08trace_id\x18\x02 \x01(\t2\xfc\x04\n\x10RetrieverService\x12S\n\x06Search\x12#.ragmesh.retriever.v1.SearchRequest\x1a$.ragmesh.retriever.v1.SearchResponse\x12S\n\x06Upsert\x12#.ragmesh.retriever.v1.UpsertRequest\x1a$.ragmesh.retriever.v1.UpsertResponse\x12k\n\x0e\x44\x65leteDocument\x12+.ragmesh.retriever.v1.DeleteDocumentRequest\x1a,.ragmesh.retriever.v1.DeleteDocumentResponse\x12q\n\x10GetDocumentState\x12-.ragmesh.retriever.v1.GetDocumentStateRequest\x1a..ragmesh.retriever.v1.GetDocumentStateResponse\x12z\n\x13RecordDocumentState\x12\x30.ragmesh.retriever.v1.RecordDocumentStateRequest\x1a\x31.ragmesh.retriever.v1.RecordDocumentStateResponse\x12\x62\n\x0b\x43ountChunks\x12(.ragmesh.retriever.v1.CountChunksRequest\x1a).ragmesh.retriever.v1.CountChunksResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$ragmesh/retriever/v1/retriever.proto\x12\x14ragmesh.retriever.v1\x1a\x1dragmesh/common/v1/types.proto\"\xf3\x01\n\rSearchRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0e\n\x06vector\x18\x02 \x03(\x02\x12\r\n\x05top_k\x18\x03 \x01(\r\x12\x32\n\x07\x66ilters\x18\x04 \x03(\x0b\x32!.ragmesh.common.v1.MetadataFilter\x12\x17\n\x0fscore_threshold\x18\x05 \x01(\x02\x12\x1f\n\x17max_chunks_per_document\x18\x06 \x01(\r\x12\x12\n\nquery_text\x18\x07 \x01(\t\x12.\n\x04mode\x18\x08 \x01(\x0e\x32 .ragmesh.common.v1.RetrievalMode\"R\n\x0eSearchResponse\x12.\n\x06\x63hunks\x18\x01 \x03(\x0b\x32\x1e.ragmesh.common.v1.ScoredChunk\x12\x10\n\x08trace_id\x18\x02 \x01(\t\"F\n\x0b\x43hunkRecord\x12\'\n\x05\x63hunk\x18\x01 \x01(\x0b\x32\x18.ragmesh.common.v1.Chunk\x12\x0e\n\x06vector\x18\x02 \x03(\x02\"V\n\rUpsertRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x32\n\x07records\x18\x02 \x03(\x0b\x32!.ragmesh.retriever.v1.ChunkRecord\"4\n\x0eUpsertResponse\x12\x10\n\x08upserted\x18\x01 \x01(\r\x12\x10\n\x08trace_id\x18\x02 \x01(\t\"V\n\x15\x44\x65leteDocumentRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x02 \x01(\t\x12\x15\n\rbelow_version\x18\x03 \x01(\x03\"*\n\x16\x44\x65leteDocumentResponse\x12\x10\n\x08trace_id\x18\x01 \x01(\t\"A\n\x17GetDocumentStateRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x02 \x01(\t\"_\n\x18GetDocumentStateResponse\x12\x31\n\x06status\x18\x01 \x01(\x0b\x32!.ragmesh.common.v1.DocumentStatus\x12\x10\n\x08trace_id\x18\x02 \x01(\t\"b\n\x1aRecordDocumentStateRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x31\n\x06status\x18\x02 \x01(\x0b\x32!.ragmesh.common.v1.DocumentStatus\"b\n\x1bRecordDocumentStateResponse\x12\x31\n\x06status\x18\x01 \x01(\x0b\x32!.ragmesh.common.v1.DocumentStatus\x12\x10\n\x08trace_id\x18\x02 \x01(\t\"<\n\x12\x43ountChunksRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x02 \x01(\t\"6\n\x13\x43ountChunksResponse\x12\r\n\x05\x63ount\x18\x01 \x01(\x04\x12\x10\n\x08trace_id\x18\x02 \x01(\t2\xfc\x04\n\x10RetrieverService\x12S\n\x06Search\x12#.ragmesh.retriever.v1.SearchRequest\x1a$.ragmesh.retriever.v1.SearchResponse\x12S\n\x06Upsert\x12#.ragmesh.retriever.v1.UpsertRequest\x1a$.ragmesh.retriever.v1.UpsertResponse\x12k\n\x0e\x44\x65leteDocument\x12+.ragmesh.retriever.v1.DeleteDocumentRequest\x1a,.ragmesh.retriever.v1.DeleteDocumentResponse\x12q\n\x10GetDocumentState\x12-.ragmesh.retriever.v1.GetDocumentStateRequest\x1a..ragmesh.retriever.v1.GetDocumentStateResponse\x12z\n\x13RecordDocumentState\x12\x30.ragmesh.retriever.v1.RecordDocumentStateRequest\x1a\x31.ragmesh.retriever.v1.RecordDocumentStateResponse\x12\x62\n\x0b\x43ountChunks\x12(.ragmesh.retriever.v1.CountChunksRequest\x1a).ragmesh.retriever.v1.CountChunksResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,31 +33,31 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ragmesh.retriever.v1.retrie
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SEARCHREQUEST']._serialized_start=94
-  _globals['_SEARCHREQUEST']._serialized_end=269
-  _globals['_SEARCHRESPONSE']._serialized_start=271
-  _globals['_SEARCHRESPONSE']._serialized_end=353
-  _globals['_CHUNKRECORD']._serialized_start=355
-  _globals['_CHUNKRECORD']._serialized_end=425
-  _globals['_UPSERTREQUEST']._serialized_start=427
-  _globals['_UPSERTREQUEST']._serialized_end=513
-  _globals['_UPSERTRESPONSE']._serialized_start=515
-  _globals['_UPSERTRESPONSE']._serialized_end=567
-  _globals['_DELETEDOCUMENTREQUEST']._serialized_start=569
-  _globals['_DELETEDOCUMENTREQUEST']._serialized_end=655
-  _globals['_DELETEDOCUMENTRESPONSE']._serialized_start=657
-  _globals['_DELETEDOCUMENTRESPONSE']._serialized_end=699
-  _globals['_GETDOCUMENTSTATEREQUEST']._serialized_start=701
-  _globals['_GETDOCUMENTSTATEREQUEST']._serialized_end=766
-  _globals['_GETDOCUMENTSTATERESPONSE']._serialized_start=768
-  _globals['_GETDOCUMENTSTATERESPONSE']._serialized_end=863
-  _globals['_RECORDDOCUMENTSTATEREQUEST']._serialized_start=865
-  _globals['_RECORDDOCUMENTSTATEREQUEST']._serialized_end=963
-  _globals['_RECORDDOCUMENTSTATERESPONSE']._serialized_start=965
-  _globals['_RECORDDOCUMENTSTATERESPONSE']._serialized_end=1063
-  _globals['_COUNTCHUNKSREQUEST']._serialized_start=1065
-  _globals['_COUNTCHUNKSREQUEST']._serialized_end=1125
-  _globals['_COUNTCHUNKSRESPONSE']._serialized_start=1127
-  _globals['_COUNTCHUNKSRESPONSE']._serialized_end=1181
-  _globals['_RETRIEVERSERVICE']._serialized_start=1184
-  _globals['_RETRIEVERSERVICE']._serialized_end=1820
+  _globals['_SEARCHREQUEST']._serialized_end=337
+  _globals['_SEARCHRESPONSE']._serialized_start=339
+  _globals['_SEARCHRESPONSE']._serialized_end=421
+  _globals['_CHUNKRECORD']._serialized_start=423
+  _globals['_CHUNKRECORD']._serialized_end=493
+  _globals['_UPSERTREQUEST']._serialized_start=495
+  _globals['_UPSERTREQUEST']._serialized_end=581
+  _globals['_UPSERTRESPONSE']._serialized_start=583
+  _globals['_UPSERTRESPONSE']._serialized_end=635
+  _globals['_DELETEDOCUMENTREQUEST']._serialized_start=637
+  _globals['_DELETEDOCUMENTREQUEST']._serialized_end=723
+  _globals['_DELETEDOCUMENTRESPONSE']._serialized_start=725
+  _globals['_DELETEDOCUMENTRESPONSE']._serialized_end=767
+  _globals['_GETDOCUMENTSTATEREQUEST']._serialized_start=769
+  _globals['_GETDOCUMENTSTATEREQUEST']._serialized_end=834
+  _globals['_GETDOCUMENTSTATERESPONSE']._serialized_start=836
+  _globals['_GETDOCUMENTSTATERESPONSE']._serialized_end=931
+  _globals['_RECORDDOCUMENTSTATEREQUEST']._serialized_start=933
+  _globals['_RECORDDOCUMENTSTATEREQUEST']._serialized_end=1031
+  _globals['_RECORDDOCUMENTSTATERESPONSE']._serialized_start=1033
+  _globals['_RECORDDOCUMENTSTATERESPONSE']._serialized_end=1131
+  _globals['_COUNTCHUNKSREQUEST']._serialized_start=1133
+  _globals['_COUNTCHUNKSREQUEST']._serialized_end=1193
+  _globals['_COUNTCHUNKSRESPONSE']._serialized_start=1195
+  _globals['_COUNTCHUNKSRESPONSE']._serialized_end=1249
+  _globals['_RETRIEVERSERVICE']._serialized_start=1252
+  _globals['_RETRIEVERSERVICE']._serialized_end=1888
 # @@protoc_insertion_point(module_scope)

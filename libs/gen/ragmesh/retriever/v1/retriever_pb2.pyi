@@ -7,20 +7,24 @@ from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Map
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class SearchRequest(_message.Message):
-    __slots__ = ("tenant_id", "vector", "top_k", "filters", "score_threshold", "max_chunks_per_document")
+    __slots__ = ("tenant_id", "vector", "top_k", "filters", "score_threshold", "max_chunks_per_document", "query_text", "mode")
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     VECTOR_FIELD_NUMBER: _ClassVar[int]
     TOP_K_FIELD_NUMBER: _ClassVar[int]
     FILTERS_FIELD_NUMBER: _ClassVar[int]
     SCORE_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
     MAX_CHUNKS_PER_DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    QUERY_TEXT_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
     tenant_id: str
     vector: _containers.RepeatedScalarFieldContainer[float]
     top_k: int
     filters: _containers.RepeatedCompositeFieldContainer[_types_pb2.MetadataFilter]
     score_threshold: float
     max_chunks_per_document: int
-    def __init__(self, tenant_id: _Optional[str] = ..., vector: _Optional[_Iterable[float]] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Iterable[_Union[_types_pb2.MetadataFilter, _Mapping]]] = ..., score_threshold: _Optional[float] = ..., max_chunks_per_document: _Optional[int] = ...) -> None: ...
+    query_text: str
+    mode: _types_pb2.RetrievalMode
+    def __init__(self, tenant_id: _Optional[str] = ..., vector: _Optional[_Iterable[float]] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Iterable[_Union[_types_pb2.MetadataFilter, _Mapping]]] = ..., score_threshold: _Optional[float] = ..., max_chunks_per_document: _Optional[int] = ..., query_text: _Optional[str] = ..., mode: _Optional[_Union[_types_pb2.RetrievalMode, str]] = ...) -> None: ...
 
 class SearchResponse(_message.Message):
     __slots__ = ("chunks", "trace_id")
