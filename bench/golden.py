@@ -1,0 +1,153 @@
+"""The golden set (tests/data/golden): questions labelled with the document and the facts that answer
+them, by category, and the figures that tell answer quality: fact-in-answer, citation precision,
+recall@5 of the expected document, and "I don't know" accuracy on the questions the corpus cannot
+answer. The stack test (tests/stack/test_query_golden.py) scores the real mesh with these functions;
+`make bench` and ``python -m bench.golden`` score the same pipeline in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+GOLDEN = Path(__file__).resolve().parents[1] / "tests" / "data" / "golden"
+CATEGORIES = ("plain", "list_table", "multi_sentence", "identifier", "unanswerable")
+NO_ANSWER_PREFIX = "I don't know"
+
+
+def fold(text: str) -> str:
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class Question:
+    question: str
+    category: str
+    expected_document: str | None
+    expected_facts: tuple[str, ...]
+
+    @property
+    def answerable(self) -> bool:
+        return self.expected_document is not None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the pipeline did with one question."""
+
+    question: Question
+    answer: str
+    cited_documents: tuple[str, ...]
+    top_documents: tuple[str, ...]  # retrieval's top 5, best first
+    quotes: tuple[tuple[str, str], ...] = field(default=())  # (document id, quote) per citation
+
+    @property
+    def said_idk(self) -> bool:
+        return self.answer.startswith(NO_ANSWER_PREFIX)
+
+    @property
+    def facts_found(self) -> bool:
+        answer = fold(self.answer)
+        return all(fold(fact) in answer for fact in self.question.expected_facts)
+
+    @property
+    def retrieved(self) -> bool:
+        return self.question.expected_document in self.top_documents[:5]
+
+
+def corpus() -> list[dict[str, str]]:
+    return [json.loads(line) for line in (GOLDEN / "corpus.jsonl").read_text().splitlines() if line.strip()]
+
+
+def questions() -> list[Question]:
+    return [
+        Question(q["question"], q["category"], q["expected_document"], tuple(q["expected_facts"]))
+        for q in json.loads((GOLDEN / "questions.json").read_text())
+    ]
+
+
+def _ratio(hits: Sequence[bool]) -> float | None:
+    return round(sum(hits) / len(hits), 3) if hits else None
+
+
+def summarize(outcomes: Sequence[Outcome]) -> dict[str, dict[str, float | int | None]]:
+    """Figures per category and over all: fact_in_answer (answerable: every labelled fact is in the
+    answer), citation_precision (answerable: citations of the expected document among all
+    citations), recall_at_5 (answerable: the expected document among retrieval's top 5),
+    idk_accuracy (unanswerable: the answer is "I don't know"), false_idk (answerable: it is)."""
+    groups: dict[str, list[Outcome]] = {category: [] for category in CATEGORIES}
+    for outcome in outcomes:
+        groups.setdefault(outcome.question.category, []).append(outcome)
+    groups["all"] = list(outcomes)
+    figures: dict[str, dict[str, float | int | None]] = {}
+    for name, group in groups.items():
+        answerable = [o for o in group if o.question.answerable]
+        unanswerable = [o for o in group if not o.question.answerable]
+        cited = [d == o.question.expected_document for o in answerable for d in o.cited_documents]
+        figures[name] = {
+            "questions": len(group),
+            "fact_in_answer": _ratio([o.facts_found for o in answerable]),
+            "citation_precision": _ratio(cited),
+            "recall_at_5": _ratio([o.retrieved for o in answerable]),
+            "idk_accuracy": _ratio([o.said_idk for o in unanswerable]),
+            "false_idk": _ratio([o.said_idk for o in answerable]),
+        }
+    return figures
+
+
+def table(figures: dict[str, dict[str, float | int | None]], title: str) -> str:
+    columns = ("questions", "fact_in_answer", "citation_precision", "recall_at_5", "idk_accuracy", "false_idk")
+    lines = [title, f"{'category':16}" + "".join(f"{c:>20}" for c in columns)]
+    for name, row in figures.items():
+        cells = "".join(f"{'-' if row[c] is None else row[c]!s:>20}" for c in columns)
+        lines.append(f"{name:16}{cells}")
+    return "\n".join(lines)
+
+
+def misses(outcomes: Sequence[Outcome]) -> list[str]:
+    out = []
+    for o in outcomes:
+        q = o.question
+        if q.answerable and not (o.facts_found and set(o.cited_documents) <= {q.expected_document}):
+            out.append(f"[{q.category}] {q.question!r} facts={o.facts_found} cited={o.cited_documents} {o.answer[:300]!r}")
+        if not q.answerable and not o.said_idk:
+            out.append(f"[{q.category}] {q.question!r} should be IDK: {o.answer[:300]!r}")
+    return out
+
+
+# Retrieval modes the in-process scorer knows: name -> (question, k) -> top document ids.
+Retrieve = Callable[[str, int], Awaitable[list[str]]]
+
+
+async def run_in_process(models_dir: Path, data_dir: Path, mode: str = "dense") -> list[Outcome]:
+    from bench.pipeline import GoldenPipeline
+
+    pipeline = await GoldenPipeline.build_titled(models_dir, {d["document_id"]: (d["title"], d["text"]) for d in corpus()}, data_dir)
+    outcomes = []
+    for q in questions():
+        answer, citations, top = await pipeline.ask_golden(q.question, mode)
+        outcomes.append(
+            Outcome(q, answer, tuple(c.document_id for c in citations), tuple(top), tuple((c.document_id, c.quote) for c in citations))
+        )
+    await pipeline.store.close()
+    return outcomes
+
+
+def main() -> int:
+    from ragmesh_devstack.settings import StackSettings
+
+    models = StackSettings().deps_dir / "models"
+    with tempfile.TemporaryDirectory() as data:
+        outcomes = asyncio.run(run_in_process(models, Path(data)))
+    if "-v" in sys.argv:
+        print("\n".join(misses(outcomes)))
+    print(table(summarize(outcomes), "golden set, in-process pipeline, dense retrieval"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,210 @@
+"""Chooses the units that answer the question and composes the answer.
+
+Scoring: every unit of every source is scored against the question (lowercase stemmed terms,
+stopwords removed, plus the identifiers the question names). Score = IDF-weighted fraction of the
+question's terms that the unit holds; a term found only in the unit's context (the source title and
+the heading above the unit) counts half, so a unit under "The \"break\" statement" speaks of break
+without repeating it. IDF is over all units of the prompt, so a term absent everywhere weighs most
+and a question the sources do not address scores low everywhere.
+
+Composition:
+- sources about another identifier than the one the question names never contribute, nor do
+  units that name a look-alike identifier instead of the named one;
+- the best unit comes first, then up to ``max_sentences - 1`` supporting units, those of the best
+  unit's source in source order, then those of other sources that speak of the same subject;
+- a unit that leads into what follows (ends with ":" or introduces code) brings the units that
+  follow it in its block (a list, a code block, a doctest);
+- near-duplicates (overlapping chunks, copies) are answered once;
+- when no unit reaches ``relevance_threshold`` the answer is ``NO_ANSWER``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ragmesh_answering.prompt_format import Prompt, Source
+from ragmesh_answering.subjects import code_identifiers, look_alike, question_identifiers, title_subjects
+from ragmesh_answering.terms import terms
+from ragmesh_answering.units import Unit, split_units
+
+NO_ANSWER = "I don't know: the provided sources do not answer this question."
+
+# A supporting unit must score at least this share of the best unit's score.
+SUPPORT_RATIO = 0.75
+# At most this many units follow a unit that leads into them (a list, a code block).
+MAX_FOLLOWING = 10
+# Units whose term sets overlap this much (Jaccard) say the same thing.
+NEAR_DUPLICATE = 0.8
+CONTEXT_WEIGHT = 0.5
+
+
+@dataclass(frozen=True)
+class Candidate:
+    source: Source
+    source_index: int
+    position: int  # index of the unit among its source's units
+    unit: Unit
+    bag: frozenset[str]
+    context: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Scored:
+    score: float
+    candidate: Candidate
+
+    @property
+    def source(self) -> str:
+        return self.candidate.source.label
+
+    @property
+    def text(self) -> str:
+        return self.candidate.unit.text
+
+
+@dataclass(frozen=True)
+class Part:
+    """One cited group of the answer: a unit and the units it brings along."""
+
+    source: str
+    units: tuple[Unit, ...]
+
+    @property
+    def text(self) -> str:
+        out = self.units[0].text
+        for unit in self.units[1:]:
+            out += ("\n" if unit.kind in ("code", "row") or unit.kind != self.units[0].kind else " ") + unit.text
+        return out
+
+
+def _ids(text: str) -> frozenset[str]:
+    return frozenset(f"id:{identifier}" for identifier in code_identifiers(text))
+
+
+def candidates(prompt: Prompt) -> tuple[list[Candidate], list[list[Unit]]]:
+    found: list[Candidate] = []
+    per_source: list[list[Unit]] = []
+    seen: set[str] = set()
+    for index, source in enumerate(prompt.sources):
+        units = split_units(source.text)
+        per_source.append(units)
+        for position, unit in enumerate(units):
+            key = " ".join(unit.text.lower().split())
+            if key in seen:
+                continue  # the same text from an overlapping chunk or a copy
+            seen.add(key)
+            context = f"{source.title}\n{unit.context}"
+            found.append(
+                Candidate(
+                    source,
+                    index,
+                    position,
+                    unit,
+                    frozenset(terms(unit.text)) | _ids(unit.text),
+                    frozenset(terms(context)) | _ids(context),
+                )
+            )
+    return found, per_source
+
+
+def score(question: str, found: list[Candidate], named: frozenset[str]) -> list[Scored]:
+    q_terms = set(terms(question)) | {f"id:{identifier}" for identifier in named}
+    if not q_terms or not found:
+        return [Scored(0.0, c) for c in found]
+    n = len(found)
+    df = {t: sum(1 for c in found if t in c.bag or t in c.context) for t in q_terms}
+    idf = {t: math.log((n + 1) / (df[t] + 1)) + 1.0 for t in q_terms}
+    total = sum(idf.values())
+    out = []
+    for c in found:
+        own = sum(idf[t] for t in q_terms & c.bag)
+        from_context = sum(idf[t] for t in (q_terms & c.context) - c.bag)
+        out.append(Scored((own + CONTEXT_WEIGHT * from_context) / total, c))
+    return out
+
+
+def _allowed(c: Candidate, named: frozenset[str], subjects_named: bool) -> bool:
+    subjects = title_subjects(c.source.title)
+    if subjects_named and subjects and not subjects & named:
+        return False  # a look-alike document about another identifier
+    return not look_alike(code_identifiers(c.unit.text) | code_identifiers(c.unit.context), named)
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
+def select(prompt: Prompt, max_sentences: int, relevance_threshold: float) -> list[Scored]:
+    """The chosen units, best first (ties: source order, then position)."""
+    found, _ = candidates(prompt)
+    every_subject = frozenset().union(*(title_subjects(s.title) for s in prompt.sources))
+    named = question_identifiers(prompt.question, every_subject)
+    subjects_named = bool(named & every_subject)
+    scored = [s for s in score(prompt.question, found, named) if s.score > 0 and s.score >= relevance_threshold]
+    ranked = sorted(
+        (s for s in scored if _allowed(s.candidate, named, subjects_named)),
+        key=lambda s: -s.score,  # stable: source order and position break ties
+    )
+    if not ranked or max_sentences < 1:
+        return []
+    best = ranked[0]
+    chosen = [best]
+    best_subjects = title_subjects(best.candidate.source.title)
+    for s in ranked[1:]:
+        if len(chosen) >= max_sentences or s.score < SUPPORT_RATIO * best.score:
+            break
+        same_document = s.candidate.source.document == best.candidate.source.document
+        same_subject = bool(title_subjects(s.candidate.source.title) & best_subjects)
+        if not (same_document or same_subject):
+            continue
+        if any(_jaccard(s.candidate.bag, other.candidate.bag) >= NEAR_DUPLICATE for other in chosen):
+            continue
+        chosen.append(s)
+    return chosen
+
+
+def _following(units: list[Unit], position: int) -> tuple[Unit, ...]:
+    """The units a leading unit brings: the next block's units of one kind (a list, a code block)."""
+    lead = units[position]
+    if not lead.leads:
+        return ()
+    out: list[Unit] = []
+    kind = ""
+    for unit in units[position + 1 :]:
+        if unit.context != lead.context and unit.kind != "code" or len(out) >= MAX_FOLLOWING:
+            break
+        if not kind:
+            kind = unit.kind
+        elif unit.kind != kind or (kind == "sentence" and unit.block != out[-1].block):
+            break
+        out.append(unit)
+        if kind == "sentence" and not unit.leads:
+            break  # prose after a colon: the sentence that completes it
+    return tuple(out)
+
+
+def compose(prompt: Prompt, chosen: list[Scored]) -> list[Part]:
+    """The best unit first, then the support in source order (by source, then position)."""
+    if not chosen:
+        return []
+    _, per_source = candidates(prompt)
+    support = sorted(chosen[1:], key=lambda s: (s.candidate.source_index, s.candidate.position))
+    parts: list[Part] = []
+    used: set[tuple[int, int]] = set()
+    for s in [chosen[0], *support]:
+        c = s.candidate
+        if (c.source_index, c.position) in used:
+            continue
+        units = per_source[c.source_index]
+        following = _following(units, c.position)
+        for offset in range(len(following) + 1):
+            used.add((c.source_index, c.position + offset))
+        parts.append(Part(c.source.label, (c.unit, *following)))
+    return parts
+
+
+def format_answer(parts: list[Part]) -> str:
+    if not parts:
+        return NO_ANSWER
+    return " ".join(f"{part.text} [{part.source}]" for part in parts)
