@@ -24,19 +24,25 @@ import math
 from dataclasses import dataclass
 
 from ragmesh_answering.prompt_format import Prompt, Source
-from ragmesh_answering.subjects import code_identifiers, look_alike, question_identifiers, title_subjects
-from ragmesh_answering.terms import terms
+from ragmesh_answering.subjects import code_forms, code_identifiers, look_alike, marker_words, question_identifiers, title_subjects
+from ragmesh_answering.terms import stem, terms
 from ragmesh_answering.units import Unit, split_units
 
 NO_ANSWER = "I don't know: the provided sources do not answer this question."
 
 # A supporting unit must score at least this share of the best unit's score.
-SUPPORT_RATIO = 0.75
+SUPPORT_RATIO = 0.5
+# A code line is rarely the answer on its own: it comes along with the prose that introduces it.
+CODE_WEIGHT = 0.5
+# Sentences that lean on the one before ("It terminates ...") bring it along.
+_ANAPHORA = ("it ", "this ", "these ", "they ", "such ", "that ", "its ", "their ")
+_CONTINUES = ("it ", "this ", "these ", "they ", "thus", "so ", "otherwise", "however", "then ", "the returned ", "its ")
 # At most this many units follow a unit that leads into them (a list, a code block).
 MAX_FOLLOWING = 10
 # Units whose term sets overlap this much (Jaccard) say the same thing.
 NEAR_DUPLICATE = 0.8
 CONTEXT_WEIGHT = 0.5
+OTHER_IDENTIFIER_PENALTY = 0.1
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,7 @@ class Candidate:
     unit: Unit
     bag: frozenset[str]
     context: frozenset[str]
+    subjects: frozenset[str]  # identifiers the title and heading above the unit are about
 
 
 @dataclass(frozen=True)
@@ -103,13 +110,27 @@ def candidates(prompt: Prompt) -> tuple[list[Candidate], list[list[Unit]]]:
                     unit,
                     frozenset(terms(unit.text)) | _ids(unit.text),
                     frozenset(terms(context)) | _ids(context),
+                    title_subjects(source.title) | title_subjects(unit.context),
                 )
             )
     return found, per_source
 
 
-def score(question: str, found: list[Candidate], named: frozenset[str]) -> list[Scored]:
-    q_terms = set(terms(question)) | {f"id:{identifier}" for identifier in named}
+def question_terms(question: str, about: frozenset[str], named: frozenset[str]) -> set[str]:
+    """The question's terms and named identifiers; "statement" in "the break statement" only says
+    what kind of name "break" is, so it is not a term when the question names what it is about."""
+    # A named identifier is matched as one ("id:break"), not also as a word.
+    q_terms = (set(terms(question)) - {stem(identifier) for identifier in named}) | {f"id:{i}" for i in named}
+    if about:
+        q_terms -= {stem(word) for word in marker_words()}
+    return q_terms
+
+
+def score(question: str, found: list[Candidate], named: frozenset[str], about: frozenset[str] = frozenset()) -> list[Scored]:
+    """IDF-weighted share of the question's terms in each unit (context terms count half; a
+    unit under a heading about a named identifier holds that identifier). When the question names
+    identifiers, a unit that names many others says less about each: it weighs less."""
+    q_terms = question_terms(question, about, named)
     if not q_terms or not found:
         return [Scored(0.0, c) for c in found]
     n = len(found)
@@ -118,16 +139,19 @@ def score(question: str, found: list[Candidate], named: frozenset[str]) -> list[
     total = sum(idf.values())
     out = []
     for c in found:
-        own = sum(idf[t] for t in q_terms & c.bag)
-        from_context = sum(idf[t] for t in (q_terms & c.context) - c.bag)
-        out.append(Scored((own + CONTEXT_WEIGHT * from_context) / total, c))
+        bag = c.bag | {f"id:{subject}" for subject in c.subjects}
+        weight = CODE_WEIGHT if c.unit.kind == "code" else 1.0
+        if named:
+            weight /= 1.0 + OTHER_IDENTIFIER_PENALTY * len(code_forms(c.unit.text) - named)
+        own = sum(idf[t] for t in q_terms & bag)
+        from_context = sum(idf[t] for t in (q_terms & c.context) - bag)
+        out.append(Scored(weight * (own + CONTEXT_WEIGHT * from_context) / total, c))
     return out
 
 
-def _allowed(c: Candidate, named: frozenset[str], subjects_named: bool) -> bool:
-    subjects = title_subjects(c.source.title)
-    if subjects_named and subjects and not subjects & named:
-        return False  # a look-alike document about another identifier
+def _allowed(c: Candidate, named: frozenset[str], about: frozenset[str]) -> bool:
+    if about and c.subjects and not c.subjects & named:
+        return False  # a look-alike document (or section) about another identifier
     return not look_alike(code_identifiers(c.unit.text) | code_identifiers(c.unit.context), named)
 
 
@@ -138,24 +162,25 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 def select(prompt: Prompt, max_sentences: int, relevance_threshold: float) -> list[Scored]:
     """The chosen units, best first (ties: source order, then position)."""
     found, _ = candidates(prompt)
-    every_subject = frozenset().union(*(title_subjects(s.title) for s in prompt.sources))
-    named = question_identifiers(prompt.question, every_subject)
-    subjects_named = bool(named & every_subject)
-    scored = [s for s in score(prompt.question, found, named) if s.score > 0 and s.score >= relevance_threshold]
+    every_subject = frozenset().union(*(c.subjects for c in found))
+    named, about = question_identifiers(prompt.question, every_subject)
+    scored = [s for s in score(prompt.question, found, named, about) if s.score > 0 and s.score >= relevance_threshold]
     ranked = sorted(
-        (s for s in scored if _allowed(s.candidate, named, subjects_named)),
+        (s for s in scored if _allowed(s.candidate, named, about)),
         key=lambda s: -s.score,  # stable: source order and position break ties
     )
     if not ranked or max_sentences < 1:
         return []
     best = ranked[0]
     chosen = [best]
-    best_subjects = title_subjects(best.candidate.source.title)
+    best_subjects = best.candidate.subjects
     for s in ranked[1:]:
         if len(chosen) >= max_sentences or s.score < SUPPORT_RATIO * best.score:
             break
+        if s.candidate.unit.kind == "code":
+            continue
         same_document = s.candidate.source.document == best.candidate.source.document
-        same_subject = bool(title_subjects(s.candidate.source.title) & best_subjects)
+        same_subject = bool(s.candidate.subjects & best_subjects)
         if not (same_document or same_subject):
             continue
         if any(_jaccard(s.candidate.bag, other.candidate.bag) >= NEAR_DUPLICATE for other in chosen):
@@ -164,10 +189,32 @@ def select(prompt: Prompt, max_sentences: int, relevance_threshold: float) -> li
     return chosen
 
 
+def _continues(unit: Unit, following: Unit) -> bool:
+    """The next sentence of the paragraph carries on the chosen one: it opens with a pronoun or a
+    connective, or names the same quoted identifier."""
+    if following.block != unit.block or following.kind != unit.kind or unit.kind == "code":
+        return False
+    if following.text.lower().startswith(_CONTINUES):
+        return True
+    return bool(code_identifiers(unit.text) & code_identifiers(following.text))
+
+
+def _preceding(units: list[Unit], position: int) -> tuple[Unit, ...]:
+    """The sentence a chosen one leans on ("It terminates the loop" needs what "it" is)."""
+    unit = units[position]
+    if position == 0 or not unit.text.lower().startswith(_ANAPHORA):
+        return ()
+    before = units[position - 1]
+    return (before,) if before.block == unit.block and before.kind == unit.kind else ()
+
+
 def _following(units: list[Unit], position: int) -> tuple[Unit, ...]:
-    """The units a leading unit brings: the next block's units of one kind (a list, a code block)."""
+    """The units a chosen unit brings: what it leads into (the next block's units of one kind: a
+    list, a code block), or the sentence that carries it on."""
     lead = units[position]
     if not lead.leads:
+        if position + 1 < len(units) and _continues(lead, units[position + 1]):
+            return (units[position + 1],)
         return ()
     out: list[Unit] = []
     kind = ""
@@ -197,10 +244,11 @@ def compose(prompt: Prompt, chosen: list[Scored]) -> list[Part]:
         if (c.source_index, c.position) in used:
             continue
         units = per_source[c.source_index]
+        preceding = tuple(u for u in _preceding(units, c.position) if (c.source_index, c.position - 1) not in used)
         following = _following(units, c.position)
-        for offset in range(len(following) + 1):
+        for offset in range(-len(preceding), len(following) + 1):
             used.add((c.source_index, c.position + offset))
-        parts.append(Part(c.source.label, (c.unit, *following)))
+        parts.append(Part(c.source.label, (*preceding, c.unit, *following)))
     return parts
 
 

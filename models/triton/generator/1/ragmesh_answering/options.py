@@ -6,7 +6,7 @@ import json
 import math
 
 DEFAULT_MAX_SENTENCES = 3
-DEFAULT_RELEVANCE_THRESHOLD = 0.2
+DEFAULT_RELEVANCE_THRESHOLD = 0.3
 
 
 class OptionsError(ValueError):

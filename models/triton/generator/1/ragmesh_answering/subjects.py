@@ -18,6 +18,8 @@ from ragmesh_answering.terms import STOPWORDS
 _QUOTED = re.compile(r"[\"`“']([A-Za-z_][\w.*]*(?:\(\))?)[\"`”']")
 _CODE = re.compile(r"<?[A-Za-z_][\w<>]*(?:(?:_|\.|-)[\w<>]+)+(?:\(\))?|--?[a-z][\w-]+|\b\w+\(\)")
 _WORD = re.compile(r"[a-z_][a-z0-9_*]*")
+# Words that come before "statement" and the like without naming one ("the first statement").
+_NOT_NAMES = frozenset(STOPWORDS | {"first", "last", "next", "previous", "following", "whole", "compound", "simple", "new"})
 _MARKERS = ("statement", "statements", "loop", "loops", "clause", "clauses", "keyword", "operator", "expression")
 
 
@@ -29,6 +31,12 @@ def title_subjects(title: str) -> frozenset[str]:
     return frozenset(_norm(m) for m in _QUOTED.findall(title))
 
 
+def code_forms(text: str) -> frozenset[str]:
+    """Identifiers written in code form only (``_``, ``.``, ``-`` inside, ``--flag``, ``f()``)."""
+    found = {_norm(m) for m in _CODE.findall(text) if any(c in m for c in "_.()") or m.startswith("-") or m.isupper()}
+    return frozenset(word for word in found if len(word) > 1)
+
+
 def code_identifiers(text: str) -> frozenset[str]:
     """Identifiers written in code form (with ``_``, ``.``, ``-`` inside, ``--flag``, ``f()``)."""
     found = {_norm(m) for m in _CODE.findall(text) if any(c in m for c in "_.()") or m.startswith("-") or m.isupper()}
@@ -36,18 +44,32 @@ def code_identifiers(text: str) -> frozenset[str]:
     return frozenset(word for word in found if len(word) > 1)
 
 
-def question_identifiers(question: str, subjects: frozenset[str]) -> frozenset[str]:
-    """The identifiers a question names: code forms, and words that are a source's subject."""
+def question_identifiers(question: str, subjects: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """The identifiers a question names (code forms, words that are a source's subject, a word
+    before "statement", "loop", "clause"...), and among them the statement-like ones, which say
+    what the question is about."""
     named = set(code_identifiers(question))
+    about: set[str] = set()
     words = _WORD.findall(question.lower())
     for index, word in enumerate(words):
+        following = words[index + 1] if index + 1 < len(words) else ""
+        if following in _MARKERS and (word in subjects or word not in _NOT_NAMES):
+            named.add(word)
+            about.add(word)
+            continue
         if word not in subjects:
             continue
-        following = words[index + 1] if index + 1 < len(words) else ""
+        if any(after in _MARKERS for after in words):
+            continue  # "the walrus operator return": the name is the marked one, "return" a verb
         quoted = re.search(rf"[\"`“']{re.escape(word)}[\"`”']", question.lower()) is not None
-        if word not in STOPWORDS or quoted or following in _MARKERS:
+        if word not in STOPWORDS or quoted:
             named.add(word)
-    return frozenset(named)
+            about.add(word)
+    return frozenset(named), frozenset(about)
+
+
+def marker_words() -> frozenset[str]:
+    return frozenset(_MARKERS)
 
 
 def _parts(identifier: str) -> frozenset[str]:
