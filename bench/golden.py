@@ -113,7 +113,9 @@ def misses(outcomes: Sequence[Outcome]) -> list[str]:
     for o in outcomes:
         q = o.question
         if q.answerable and not (o.facts_found and set(o.cited_documents) <= {q.expected_document}):
-            out.append(f"[{q.category}] {q.question!r} facts={o.facts_found} cited={o.cited_documents} {o.answer[:300]!r}")
+            out.append(
+                f"[{q.category}] {q.question!r} facts={o.facts_found} cited={o.cited_documents} {o.answer[:300]!r}"
+            )
         if not q.answerable and not o.said_idk:
             out.append(f"[{q.category}] {q.question!r} should be IDK: {o.answer[:300]!r}")
     return out
@@ -126,12 +128,20 @@ Retrieve = Callable[[str, int], Awaitable[list[str]]]
 async def run_in_process(models_dir: Path, data_dir: Path, mode: str = "dense") -> list[Outcome]:
     from bench.pipeline import GoldenPipeline
 
-    pipeline = await GoldenPipeline.build_titled(models_dir, {d["document_id"]: (d["title"], d["text"]) for d in corpus()}, data_dir)
+    pipeline = await GoldenPipeline.build_titled(
+        models_dir, {d["document_id"]: (d["title"], d["text"]) for d in corpus()}, data_dir
+    )
     outcomes = []
     for q in questions():
         answer, citations, top = await pipeline.ask_golden(q.question, mode)
         outcomes.append(
-            Outcome(q, answer, tuple(c.document_id for c in citations), tuple(top), tuple((c.document_id, c.quote) for c in citations))
+            Outcome(
+                q,
+                answer,
+                tuple(c.document_id for c in citations),
+                tuple(top),
+                tuple((c.document_id, c.quote) for c in citations),
+            )
         )
     await pipeline.store.close()
     return outcomes

@@ -13,9 +13,9 @@ from ragmesh_kit.domain import Chunk, ChunkWithVector, Citation, ScoredChunk
 from ragmesh_kit.tokens import TokenCounter
 from services.generator.app.citations import extract_citations
 from services.generator.app.prompt import PromptBuilder
-from services.retriever.app.chunk_index import diversify
 from services.indexer.app.chunker import Chunker, ChunkingPolicy
 from services.retriever.adapters.qdrant_edge_store import QdrantEdgeStore
+from services.retriever.app.chunk_index import diversify
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "models/triton/generator/1"))
@@ -73,7 +73,9 @@ class GoldenPipeline(InProcessPipeline):
     PER_DOCUMENT = 3
 
     @classmethod
-    async def build_titled(cls, models_dir: Path, documents: dict[str, tuple[str, str]], data_dir: Path) -> GoldenPipeline:
+    async def build_titled(
+        cls, models_dir: Path, documents: dict[str, tuple[str, str]], data_dir: Path
+    ) -> GoldenPipeline:
         store = await QdrantEdgeStore.open(str(data_dir), 384, hnsw_ef=128)
         pipeline = cls(models_dir, store)
         chunker = Chunker(TokenCounter(), ChunkingPolicy(200, 40))
@@ -91,7 +93,9 @@ class GoldenPipeline(InProcessPipeline):
         found = await self.store.search(TENANT, vector.tolist(), 50, [], self.MIN_SCORE)
         return diversify(found, top_k, self.PER_DOCUMENT)
 
-    async def ask_golden(self, question: str, mode: str = "dense", top_k: int = 5) -> tuple[str, list[Citation], list[str]]:
+    async def ask_golden(
+        self, question: str, mode: str = "dense", top_k: int = 5
+    ) -> tuple[str, list[Citation], list[str]]:
         """The answer, its citations and the retrieved documents (best first)."""
         retrieve = {"dense": self.dense}.get(mode)
         if retrieve is None:

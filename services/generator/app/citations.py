@@ -19,7 +19,8 @@ def _fold(text: str) -> str:
     return " ".join(text.split())
 
 
-def _quotes(answer: str, by_label: dict[int, PromptSource]) -> list[tuple[int, str]]:
+def quotes(answer: str, by_label: dict[int, PromptSource]) -> list[tuple[int, str]]:
+    """Every (label, quote) of an answer, in answer order."""
     markers = [m for m in _MARKER.finditer(answer) if int(m.group(1)) in by_label]
     folded = {label: _fold(source.text) for label, source in by_label.items()}
     found: list[tuple[int, str]] = []
@@ -45,7 +46,7 @@ def extract_citations(answer: str, sources: list[PromptSource]) -> list[Citation
     by_label = {source.label: source for source in sources}
     citations: list[Citation] = []
     cited: set[int] = set()
-    for label, quote in _quotes(answer, by_label):
+    for label, quote in quotes(answer, by_label):
         if label in cited:
             continue
         cited.add(label)

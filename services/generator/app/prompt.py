@@ -60,7 +60,7 @@ class StreamRestorer:
         self._held = ""
 
     def feed(self, piece: str) -> str:
-        text = self._held + piece
+        text = self._escaping.restore(self._held + piece)
         keep = 0
         for marker in (self._escaping.open, self._escaping.close):
             for size in range(len(marker) - 1, 0, -1):
@@ -68,7 +68,7 @@ class StreamRestorer:
                     keep = max(keep, size)
                     break
         self._held = text[len(text) - keep :] if keep else ""
-        return self._escaping.restore(text[: len(text) - keep])
+        return text[: len(text) - keep]
 
     def flush(self) -> str:
         held, self._held = self._held, ""
@@ -141,7 +141,10 @@ class PromptBuilder:
         cl100k splits before "<<<", so block counts add up to the count of their concatenation."""
         head = head_text()
         escaping = Escaping.for_texts(
-            [question, *(text for item in chunks for text in (item.chunk.text, item.chunk.title, item.chunk.document_id))]
+            [
+                question,
+                *(text for item in chunks for text in (item.chunk.text, item.chunk.title, item.chunk.document_id)),
+            ]
         )
         tail = tail_text(question, self._redact, escaping)
         seen: list[frozenset[str]] = []

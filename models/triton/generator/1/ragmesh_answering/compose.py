@@ -24,7 +24,14 @@ import math
 from dataclasses import dataclass
 
 from ragmesh_answering.prompt_format import Prompt, Source
-from ragmesh_answering.subjects import code_forms, code_identifiers, look_alike, marker_words, question_identifiers, title_subjects
+from ragmesh_answering.subjects import (
+    code_forms,
+    code_identifiers,
+    look_alike,
+    marker_words,
+    question_identifiers,
+    title_subjects,
+)
 from ragmesh_answering.terms import stem, terms
 from ragmesh_answering.units import Unit, split_units
 
@@ -36,7 +43,17 @@ SUPPORT_RATIO = 0.5
 CODE_WEIGHT = 0.5
 # Sentences that lean on the one before ("It terminates ...") bring it along.
 _ANAPHORA = ("it ", "this ", "these ", "they ", "such ", "that ", "its ", "their ")
-_CONTINUES = ("it ", "this ", "these ", "they ", "thus", "so ", "otherwise", "however", "then ", "the returned ", "its ")
+_CONTINUES = (
+    "thus",
+    "so ",
+    "otherwise",
+    "however",
+    "then ",
+    "this means",
+    "in particular",
+    "for example",
+    "for instance",
+)
 # At most this many units follow a unit that leads into them (a list, a code block).
 MAX_FOLLOWING = 10
 # Units whose term sets overlap this much (Jaccard) say the same thing.
@@ -126,7 +143,9 @@ def question_terms(question: str, about: frozenset[str], named: frozenset[str]) 
     return q_terms
 
 
-def score(question: str, found: list[Candidate], named: frozenset[str], about: frozenset[str] = frozenset()) -> list[Scored]:
+def score(
+    question: str, found: list[Candidate], named: frozenset[str], about: frozenset[str] = frozenset()
+) -> list[Scored]:
     """IDF-weighted share of the question's terms in each unit (context terms count half; a
     unit under a heading about a named identifier holds that identifier). When the question names
     identifiers, a unit that names many others says less about each: it weighs less."""
@@ -145,7 +164,8 @@ def score(question: str, found: list[Candidate], named: frozenset[str], about: f
             weight /= 1.0 + OTHER_IDENTIFIER_PENALTY * len(code_forms(c.unit.text) - named)
         own = sum(idf[t] for t in q_terms & bag)
         from_context = sum(idf[t] for t in (q_terms & c.context) - bag)
-        out.append(Scored(weight * (own + CONTEXT_WEIGHT * from_context) / total, c))
+        # A unit must itself say something the question asks: its heading alone is no answer.
+        out.append(Scored(weight * (own + CONTEXT_WEIGHT * from_context) / total if own else 0.0, c))
     return out
 
 
@@ -219,7 +239,7 @@ def _following(units: list[Unit], position: int) -> tuple[Unit, ...]:
     out: list[Unit] = []
     kind = ""
     for unit in units[position + 1 :]:
-        if unit.context != lead.context and unit.kind != "code" or len(out) >= MAX_FOLLOWING:
+        if unit.context != lead.context or len(out) >= MAX_FOLLOWING:
             break
         if not kind:
             kind = unit.kind

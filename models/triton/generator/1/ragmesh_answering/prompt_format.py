@@ -1,16 +1,16 @@
 """Parses the prompt the generator service builds::
 
-    <instructions: free text, one or more lines>
+<instructions: free text, one or more lines>
 
-    <<<SOURCE 1>>>
-    title: <title>
-    document: <document id>
-    <chunk text, possibly several lines>
-    <<<END SOURCE>>>
+<<<SOURCE 1>>>
+title: <title>
+document: <document id>
+<chunk text, possibly several lines>
+<<<END SOURCE>>>
 
-    <<<QUESTION>>>
-    <question text>
-    <<<ANSWER>>>
+<<<QUESTION>>>
+<question text>
+<<<ANSWER>>>
 """
 
 from __future__ import annotations

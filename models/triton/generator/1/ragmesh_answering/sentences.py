@@ -20,6 +20,8 @@ def split_sentences(text: str) -> list[str]:
     for m in _SENT_END_RE.finditer(text):
         candidate = text[start : m.start()]
         last_word = candidate.rstrip(".!?\"')]\u201d\u2019").rsplit(" ", 1)[-1].lower()
+        if re.fullmatch(r"\s*(?:\d+|[A-Za-z])[.)]", candidate):
+            continue  # a list marker ("1. The suite ...") is not a sentence
         if len(candidate.split()) <= 2 and candidate.startswith(("**", "`")):
             continue  # a bold or code label ("**Versions.** Each event ...") opens its sentence
         if candidate.endswith(".") and (last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha())):

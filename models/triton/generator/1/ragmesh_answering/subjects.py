@@ -19,7 +19,9 @@ _QUOTED = re.compile(r"[\"`“']([A-Za-z_][\w.*]*(?:\(\))?)[\"`”']")
 _CODE = re.compile(r"<?[A-Za-z_][\w<>]*(?:(?:_|\.|-)[\w<>]+)+(?:\(\))?|--?[a-z][\w-]+|\b\w+\(\)")
 _WORD = re.compile(r"[a-z_][a-z0-9_*]*")
 # Words that come before "statement" and the like without naming one ("the first statement").
-_NOT_NAMES = frozenset(STOPWORDS | {"first", "last", "next", "previous", "following", "whole", "compound", "simple", "new"})
+_NOT_NAMES = frozenset(
+    STOPWORDS | {"first", "last", "next", "previous", "following", "whole", "compound", "simple", "new"}
+)
 _MARKERS = ("statement", "statements", "loop", "loops", "clause", "clauses", "keyword", "operator", "expression")
 
 

@@ -5,8 +5,8 @@ CPython's reference renders it, or markdown).
   fences) are never units.
 - A heading (rst underline or overline, markdown ``#``) is not a unit: it becomes the ``context`` of
   the units under it; a table's header row is the context of its rows.
-- Prose is joined across its wrapped lines and split into sentences; each list item, option line and
-  table row is its own unit (a long list item is split into its sentences).
+- Prose is joined across its wrapped lines and split into sentences; each list item (with its
+  marker), option line and table row is its own unit (a long list item is split into its sentences).
 - Code blocks (grammar ``::=``, doctests ``>>>``, indented or fenced code) give one unit per line,
   verbatim but for the block's indentation.
 - ``leads``: the unit ends with ":" (or is prose directly followed by code), so what follows belongs
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from ragmesh_answering.sentences import split_sentences
 
 # A line made only of these (and spaces) carries no words: rules, underlines, table separators.
-_MARKUP_CHARS = set("*=-~#^_+|:.`'\"<>")
+_MARKUP_CHARS = set("*=-~#^_+|`'\"<>")
 _UNDERLINE = re.compile(r"^\s*([*=\-~#^\"'`+.])\1{2,}\s*$")
 _ATX_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
@@ -106,7 +106,7 @@ class _Splitter:
             bullet = _BULLET.match(line)
             if bullet and (marker_indent < 0 or _indent(line) <= marker_indent):
                 self._item(item)
-                item = [line[bullet.end() :]]
+                item = [line.strip()]  # the marker stays: "2. The suite is executed." as written
                 marker_indent = _indent(line)
             else:
                 item.append(line)
@@ -120,11 +120,11 @@ class _Splitter:
         current: list[str] = []
         for line in lines:
             if _OPTION.match(line) and current:
-                self.add(_fold(" ".join(current)), "option")
+                self.add(" ".join(part.strip() for part in current), "option")
                 current = []
             current.append(line)
         if current:
-            self.add(_fold(" ".join(current)), "option")
+            self.add(" ".join(part.strip() for part in current), "option")
 
     def table(self, lines: list[str]) -> None:
         rows = [line for line in lines if not is_markup_only(line)]
