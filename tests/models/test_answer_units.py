@@ -116,8 +116,9 @@ def test_best_unit_first_then_support_in_source_order() -> None:
 
 
 def test_near_duplicates_are_answered_once() -> None:
+    # Two overlapping chunks of one document, the sentence once with a different ending.
     a = ("1", "t", "a", "The tower was completed in 1889 for the fair.")
-    b = ("2", "t", "b", "The tower was completed in 1889 for the fair!")
+    b = ("2", "t", "a", "The tower was completed in 1889 for the fair!")
     assert ex.answer(make_prompt([a, b], "When was the tower completed?")).count("1889") == 1
 
 
@@ -142,6 +143,13 @@ def test_a_look_alike_document_about_another_identifier_never_joins(question: st
     answer = ex.answer(make_prompt([CONTINUE, BREAK], question))
     assert "terminates the nearest enclosing loop" in answer
     assert "[2]" not in answer and "next cycle" not in answer
+
+
+def test_a_look_alike_document_that_matches_more_words_does_not_answer() -> None:
+    skip = ("2", 'The "continue" statement', "doc-continue", "It skips the rest of the loop body and goes on.")
+    stop = ("1", 'The "break" statement', "doc-break", 'It ends the loop and skips its "else" clause.')
+    answer = ex.answer(make_prompt([skip, stop], "Does the break statement skip the rest of the loop body?"))
+    assert answer == 'It ends the loop and skips its "else" clause. [1]'
 
 
 def test_a_row_about_a_look_alike_setting_stays_out() -> None:

@@ -47,8 +47,8 @@ def test_stream_restorer_joins_a_look_alike_split_across_pieces() -> None:
 
 def test_a_footnote_in_the_source_does_not_end_the_quote() -> None:
     text = "The search continues on the invocation stack.  [1]\n\nIt ends there."
-    prompt = PromptBuilder(TokenCounter()).build("q", [_scored("a", "Alpha."), _scored("b", text, 0.8)], 1000)
-    answer = "The search continues on the invocation stack. [1] [2] Alpha. [1]"
+    prompt = PromptBuilder(TokenCounter()).build("q", [_scored("a", "Alpha.", 0.8), _scored("b", text)], 1000)
+    answer = "The search continues on the invocation stack. [1] [1] Alpha. [2]"
     citations = extract_citations(answer, prompt.sources)
     assert [(c.document_id, c.quote) for c in citations] == [
         ("b", "The search continues on the invocation stack. [1]"),
