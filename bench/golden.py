@@ -70,6 +70,20 @@ def questions() -> list[Question]:
     ]
 
 
+def quote_is_verbatim(quote: str, source: str) -> bool:
+    """A quote is one or more units, one per line (a sentence, or a unit and the list items or code
+    lines it introduces): each occurs in the source, prose with its line wrapping folded, doctest
+    lines exactly, in the source's order."""
+    folded = fold(source)
+    position = 0
+    for line in quote.split("\n"):
+        found = folded.find(fold(line), position)
+        if found < 0 or (line.lstrip().startswith((">>>", "...")) and line not in source):
+            return False
+        position = found + len(fold(line))
+    return True
+
+
 def _ratio(hits: Sequence[bool]) -> float | None:
     return round(sum(hits) / len(hits), 3) if hits else None
 

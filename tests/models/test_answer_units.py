@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "models" / "triton"
 
 import extractive as ex
 
-from bench.golden import corpus, fold, questions
+from bench.golden import corpus, questions, quote_is_verbatim
 from ragmesh_kit.domain import Chunk, ScoredChunk
 from ragmesh_kit.tokens import TokenCounter
 from services.generator.app.citations import extract_citations, quotes
@@ -185,20 +185,6 @@ def _golden_prompts() -> list[tuple[object, str, list[ScoredChunk]]]:
     return out
 
 
-def _assert_verbatim(quote: str, source: str, question: str) -> None:
-    """A quote is one or more units, one per line (a sentence, or a unit and the list items or
-    code lines it introduces): each occurs in the source (prose with its line wrapping folded,
-    code and doctest lines exactly), in the source's order."""
-    folded = fold(source)
-    position = 0
-    for line in quote.split("\n"):
-        found = folded.find(fold(line), position)
-        assert found >= 0, (question, line)
-        position = found + len(fold(line))
-        if line.lstrip().startswith((">>>", "...")):
-            assert line in source, (question, line)
-
-
 def test_golden_answers_hold_no_markup_only_unit_and_quote_their_sources_verbatim() -> None:
     builder = PromptBuilder(TokenCounter())
     checked = 0
@@ -210,6 +196,6 @@ def test_golden_answers_hold_no_markup_only_unit_and_quote_their_sources_verbati
         for _, quote in parts:  # every line of every quoted part says something
             assert quote and all(not ex.is_markup_only(line) for line in quote.split("\n")), (question.question, quote)
         for citation in extract_citations(answer, prompt.sources):
-            _assert_verbatim(citation.quote, source_text, question.question)
+            assert quote_is_verbatim(citation.quote, source_text), (question.question, citation.quote)
             checked += 1
     assert checked >= 60
