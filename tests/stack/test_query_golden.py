@@ -11,7 +11,7 @@ import time
 import grpc
 import pytest
 
-from bench.golden import Outcome, Question, corpus, questions, quote_is_verbatim, summarize, table
+from bench.golden import Outcome, Question, corpus, misses, questions, quote_is_verbatim, summarize, table
 from bench.pipeline import extractive
 from ragmesh.embedder.v1 import embedder_pb2, embedder_pb2_grpc
 from ragmesh.retriever.v1 import retriever_pb2, retriever_pb2_grpc
@@ -96,7 +96,7 @@ def test_golden_answers_by_category(golden_outcomes: list[Outcome], capsys: pyte
     figures = summarize(golden_outcomes)
     report = table(figures, "golden set on the stack (dense retrieval)")
     with capsys.disabled():
-        print("\n" + report)
+        print("\n" + report + "\nmisses:\n" + "\n".join(misses(golden_outcomes)))
     overall = figures["all"]
     assert (overall["fact_in_answer"] or 0) >= FACT_IN_ANSWER_THRESHOLD, report
     assert (overall["recall_at_5"] or 0) >= RECALL_AT_5_THRESHOLD, report

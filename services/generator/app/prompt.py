@@ -111,6 +111,7 @@ def _source_block(label: int, scored: ScoredChunk, redact: Redact = _keep, escap
     title = escaping.escape(redact(chunk.title.replace("\n", " ")))
     return (
         f"<<<SOURCE {label}>>>\ntitle: {title}\ndocument: {escaping.escape(chunk.document_id)}\n"
+        f"chunk: {chunk.chunk_index}\n"
         f"{escaping.escape(redact(chunk.text.strip()))}\n<<<END SOURCE>>>\n\n"
     )
 

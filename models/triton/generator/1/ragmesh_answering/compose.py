@@ -185,9 +185,20 @@ def select(prompt: Prompt, max_sentences: int, relevance_threshold: float) -> li
     every_subject = frozenset().union(*(c.subjects for c in found))
     named, about = question_identifiers(prompt.question, every_subject)
     scored = [s for s in score(prompt.question, found, named, about) if s.score > 0 and s.score >= relevance_threshold]
+    # Ties: the document retrieved first, then the text that comes first in it (a document's
+    # opening says what its subject is, which is what "what does X do?" asks).
+    first_seen: dict[str, int] = {}
+    for index, source in enumerate(prompt.sources):
+        first_seen.setdefault(source.document, index)
     ranked = sorted(
         (s for s in scored if _allowed(s.candidate, named, about)),
-        key=lambda s: -s.score,  # stable: source order and position break ties
+        key=lambda s: (
+            -round(s.score, 9),
+            first_seen[s.candidate.source.document],
+            s.candidate.source.chunk,
+            s.candidate.source_index,
+            s.candidate.position,
+        ),
     )
     if not ranked or max_sentences < 1:
         return []

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 _SOURCE_RE = re.compile(r"<<<SOURCE\s+([^>\n]*?)\s*>>>\s*?\n(.*?)<<<END SOURCE>>>", re.DOTALL)
 _QUESTION_RE = re.compile(r"<<<QUESTION>>>(.*?)(?:<<<ANSWER>>>|\Z)", re.DOTALL)
-_META_RE = re.compile(r"^\s*(title|document)\s*:\s*(.*?)\s*$", re.IGNORECASE)
+_META_RE = re.compile(r"^\s*(title|document|chunk)\s*:\s*(.*?)\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class Source:
     title: str
     document: str
     text: str
+    chunk: int = -1  # the chunk's number in its document (-1: not given)
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,8 @@ def parse_prompt(prompt: str) -> Prompt:
         if first_marker is None:
             first_marker = m.start()
         label = m.group(1).strip() or str(len(sources) + 1)
-        title, document, body = _split_metadata(m.group(2))
-        sources.append(Source(label=label, title=title, document=document, text=body))
+        title, document, chunk, body = _split_metadata(m.group(2))
+        sources.append(Source(label=label, title=title, document=document, text=body, chunk=chunk))
 
     questions = list(_QUESTION_RE.finditer(text))
     q = questions[-1] if questions else None  # the last QUESTION block wins
@@ -66,8 +67,9 @@ def parse_prompt(prompt: str) -> Prompt:
     return Prompt(instructions=instructions, sources=sources, question=question)
 
 
-def _split_metadata(block: str) -> tuple[str, str, str]:
-    """Leading ``title:`` / ``document:`` lines (any order, each at most once) are metadata."""
+def _split_metadata(block: str) -> tuple[str, str, int, str]:
+    """Leading ``title:`` / ``document:`` / ``chunk:`` lines (any order, each at most once) are
+    metadata."""
     lines = block.split("\n")
     meta: dict[str, str] = {}
     i = 0
@@ -82,4 +84,6 @@ def _split_metadata(block: str) -> tuple[str, str, str]:
             i += 1
             continue
         break
-    return meta.get("title", ""), meta.get("document", ""), "\n".join(lines[i:]).strip()
+    chunk = meta.get("chunk", "").strip()
+    number = int(chunk) if chunk.isdigit() else -1
+    return meta.get("title", ""), meta.get("document", ""), number, "\n".join(lines[i:]).strip()
