@@ -49,6 +49,12 @@ class Outcome:
     cited_documents: tuple[str, ...]
     top_documents: tuple[str, ...]  # retrieval's top 5, best first
     quotes: tuple[tuple[str, str], ...] = field(default=())  # (document id, quote) per citation
+    context: str = ""  # the text of the chunks given to the generator
+
+    @property
+    def context_has_facts(self) -> bool:
+        context = fold(self.context)
+        return all(fold(fact) in context for fact in self.question.expected_facts)
 
     @property
     def said_idk(self) -> bool:
@@ -103,6 +109,8 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, dict[str, float | int | 
     """Figures per category and over all: fact_in_answer (answerable: every labelled fact is in the
     answer), citation_precision (answerable: citations of the expected document among all
     citations), recall_at_5 (answerable: the expected document among retrieval's top 5),
+    fact_in_context (answerable: the facts are in the chunks the generator was given: where
+    retrieval found the document but not the passage),
     idk_accuracy (unanswerable: the answer is "I don't know"), false_idk (answerable: it is)."""
     groups: dict[str, list[Outcome]] = {category: [] for category in CATEGORIES}
     for outcome in outcomes:
@@ -118,6 +126,7 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, dict[str, float | int | 
             "fact_in_answer": _ratio([o.facts_found for o in answerable]),
             "citation_precision": _ratio(cited),
             "recall_at_5": _ratio([o.retrieved for o in answerable]),
+            "fact_in_context": _ratio([o.context_has_facts for o in answerable if o.context]),
             "idk_accuracy": _ratio([o.said_idk for o in unanswerable]),
             "false_idk": _ratio([o.said_idk for o in answerable]),
         }
@@ -125,10 +134,18 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, dict[str, float | int | 
 
 
 def table(figures: dict[str, dict[str, float | int | None]], title: str) -> str:
-    columns = ("questions", "fact_in_answer", "citation_precision", "recall_at_5", "idk_accuracy", "false_idk")
-    lines = [title, f"{'category':16}" + "".join(f"{c:>20}" for c in columns)]
+    columns = (
+        "questions",
+        "fact_in_answer",
+        "citation_precision",
+        "recall_at_5",
+        "fact_in_context",
+        "idk_accuracy",
+        "false_idk",
+    )
+    lines = [title, f"{'category':16}" + "".join(f"{c:>19}" for c in columns)]
     for name, row in figures.items():
-        cells = "".join(f"{'-' if row[c] is None else row[c]!s:>20}" for c in columns)
+        cells = "".join(f"{'-' if row[c] is None else row[c]!s:>19}" for c in columns)
         lines.append(f"{name:16}{cells}")
     return "\n".join(lines)
 
@@ -158,14 +175,15 @@ async def run_in_process(models_dir: Path, data_dir: Path, mode: str = "dense") 
     )
     outcomes = []
     for q in questions():
-        answer, citations, top = await pipeline.ask_golden(q.question, mode)
+        answer, citations, found = await pipeline.ask_golden(q.question, mode)
         outcomes.append(
             Outcome(
                 q,
                 answer,
                 tuple(c.document_id for c in citations),
-                tuple(top),
+                tuple(item.chunk.document_id for item in found),
                 tuple((c.document_id, c.quote) for c in citations),
+                "\n\n".join(item.chunk.text for item in found),
             )
         )
     await pipeline.store.close()

@@ -103,4 +103,4 @@ class GoldenPipeline(InProcessPipeline):
         found = await retrieve(question, top_k)
         prompt = self.prompts.build(question, found, self.max_context_tokens)
         answer = prompt.restore(extractive.answer(prompt.text)).strip()
-        return answer, extract_citations(answer, prompt.sources), [item.chunk.document_id for item in found]
+        return answer, extract_citations(answer, prompt.sources), list(found)

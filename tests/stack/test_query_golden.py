@@ -29,7 +29,8 @@ IDK_THRESHOLD = 0.9
 MIN_SCORE, PER_DOCUMENT = 0.15, 3
 
 
-def _top_documents(stack: RunningStack, texts: list[str], k: int, per_document: int = 0) -> list[list[str]]:
+def _search(stack: RunningStack, texts: list[str], k: int, per_document: int = 0) -> list[list[tuple[str, str]]]:
+    """(document id, chunk text) of the top k chunks per text."""
     with grpc.insecure_channel(stack.address("embedder")) as e, grpc.insecure_channel(stack.address("retriever")) as r:
         vectors = embedder_pb2_grpc.EmbedderServiceStub(e).Embed(embedder_pb2.EmbedRequest(texts=texts), timeout=30)
         retriever = retriever_pb2_grpc.RetrieverServiceStub(r)
@@ -42,16 +43,21 @@ def _top_documents(stack: RunningStack, texts: list[str], k: int, per_document: 
                 score_threshold=MIN_SCORE if per_document else 0.0,
                 max_chunks_per_document=per_document,
             )
-            found.append([item.chunk.document_id for item in retriever.Search(request, timeout=10).chunks])
+            chunks = retriever.Search(request, timeout=10).chunks
+            found.append([(item.chunk.document_id, item.chunk.text) for item in chunks])
         return found
 
 
-def dense_top_5(stack: RunningStack, items: list[Question]) -> list[list[str]]:
-    """Retrieval's top 5 documents per question, as the gateway retrieves for Ask (dense)."""
-    return _top_documents(stack, [q.question for q in items], 5, PER_DOCUMENT)
+def _top_documents(stack: RunningStack, texts: list[str], k: int) -> list[list[str]]:
+    return [[document for document, _ in top] for top in _search(stack, texts, k)]
 
 
-# Retrieval modes whose recall@5 the golden test reports; a mode is (stack, questions) -> top 5 ids.
+def dense_top_5(stack: RunningStack, items: list[Question]) -> list[list[tuple[str, str]]]:
+    """Retrieval's top 5 chunks per question, as the gateway retrieves for Ask (dense)."""
+    return _search(stack, [q.question for q in items], 5, PER_DOCUMENT)
+
+
+# Retrieval modes whose recall@5 the golden test reports: (stack, questions) -> top 5 (document, text).
 RETRIEVAL_MODES = {"dense": dense_top_5}
 
 
@@ -85,8 +91,9 @@ def golden_outcomes(golden_indexed: RunningStack, gateway) -> list[Outcome]:
                 item,
                 reply.answer,
                 tuple(c.document_id for c in reply.citations),
-                tuple(top),
+                tuple(document for document, _ in top),
                 tuple((c.document_id, c.quote) for c in reply.citations),
+                "\n\n".join(text for _, text in top),
             )
         )
     return outcomes
