@@ -10,7 +10,7 @@ import asyncio
 import json
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -163,8 +163,8 @@ def misses(outcomes: Sequence[Outcome]) -> list[str]:
     return out
 
 
-# Retrieval modes the in-process scorer knows: name -> (question, k) -> top document ids.
-Retrieve = Callable[[str, int], Awaitable[list[str]]]
+# Retrieval modes the in-process scorer runs (GoldenPipeline.ask_golden knows each by name).
+MODES = ("dense",)
 
 
 async def run_in_process(models_dir: Path, data_dir: Path, mode: str = "dense") -> list[Outcome]:
@@ -190,15 +190,42 @@ async def run_in_process(models_dir: Path, data_dir: Path, mode: str = "dense") 
     return outcomes
 
 
+def run_modes(models_dir: Path, verbose: bool = False) -> dict[str, dict[str, dict[str, float | int | None]]]:
+    """Figures of every retrieval mode, printed as they come (``make bench`` and ``python -m bench.golden``)."""
+    figures = {}
+    for mode in MODES:
+        with tempfile.TemporaryDirectory() as data:
+            outcomes = asyncio.run(run_in_process(models_dir, Path(data), mode))
+        if verbose:
+            print("\n".join(misses(outcomes)))
+        figures[mode] = summarize(outcomes)
+        print(table(figures[mode], f"golden set, in-process pipeline, {mode} retrieval"), flush=True)
+    return figures
+
+
+def markdown(figures: dict[str, dict[str, dict[str, float | int | None]]]) -> list[str]:
+    """The golden figures as markdown tables for docs/benchmarks."""
+    lines = ["## Answer quality (golden set, tests/data/golden)", ""]
+    for mode, rows in figures.items():
+        columns = list(next(iter(rows.values())).keys())
+        lines += [
+            f"{mode} retrieval:",
+            "",
+            "| category | " + " | ".join(columns) + " |",
+            "|---" * (len(columns) + 1) + "|",
+        ]
+        lines += [
+            f"| {name} | " + " | ".join("-" if row[c] is None else str(row[c]) for c in columns) + " |"
+            for name, row in rows.items()
+        ]
+        lines.append("")
+    return lines
+
+
 def main() -> int:
     from ragmesh_devstack.settings import StackSettings
 
-    models = StackSettings().deps_dir / "models"
-    with tempfile.TemporaryDirectory() as data:
-        outcomes = asyncio.run(run_in_process(models, Path(data)))
-    if "-v" in sys.argv:
-        print("\n".join(misses(outcomes)))
-    print(table(summarize(outcomes), "golden set, in-process pipeline, dense retrieval"))
+    run_modes(StackSettings().deps_dir / "models", verbose="-v" in sys.argv)
     return 0
 
 
