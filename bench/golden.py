@@ -33,7 +33,8 @@ class Question:
 
     @property
     def documents(self) -> frozenset[str]:
-        return frozenset({self.expected_document, *self.also_documents} - {None})
+        named = (self.expected_document, *self.also_documents) if self.expected_document else ()
+        return frozenset(named)
 
     @property
     def answerable(self) -> bool:

@@ -95,8 +95,8 @@ class GoldenPipeline(InProcessPipeline):
 
     async def ask_golden(
         self, question: str, mode: str = "dense", top_k: int = 5
-    ) -> tuple[str, list[Citation], list[str]]:
-        """The answer, its citations and the retrieved documents (best first)."""
+    ) -> tuple[str, list[Citation], list[ScoredChunk]]:
+        """The answer, its citations and the retrieved chunks (best first)."""
         retrieve = {"dense": self.dense}.get(mode)
         if retrieve is None:
             raise ValueError(f"unknown retrieval mode {mode!r}")
