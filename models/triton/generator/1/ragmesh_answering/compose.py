@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ragmesh_answering.prompt_format import Prompt, Source
 from ragmesh_answering.subjects import (
@@ -68,8 +69,9 @@ class Candidate:
     source_index: int
     position: int  # index of the unit among its source's units
     unit: Unit
-    bag: frozenset[str]
-    context: frozenset[str]
+    units: tuple[Unit, ...]  # all units of its source, for what comes before and after it
+    words: frozenset[str]  # the unit's terms
+    context_words: frozenset[str]  # the terms of its title and heading
     subjects: frozenset[str]  # identifiers the title and heading above the unit are about
 
 
@@ -106,31 +108,45 @@ def _ids(text: str) -> frozenset[str]:
     return frozenset(f"id:{identifier}" for identifier in code_identifiers(text))
 
 
-def candidates(prompt: Prompt) -> tuple[list[Candidate], list[list[Unit]]]:
+@lru_cache(maxsize=4096)
+def _context_ids(context: str) -> frozenset[str]:
+    return _ids(context)
+
+
+@lru_cache(maxsize=4096)
+def _context_terms(context: str) -> frozenset[str]:
+    return frozenset(terms(context))
+
+
+@lru_cache(maxsize=4096)
+def _subjects(title: str, heading: str) -> frozenset[str]:
+    return title_subjects(title) | title_subjects(heading)
+
+
+def candidates(prompt: Prompt) -> list[Candidate]:
+    """Every unit of every source once (overlapping chunks repeat text), in source order."""
     found: list[Candidate] = []
-    per_source: list[list[Unit]] = []
     seen: set[str] = set()
     for index, source in enumerate(prompt.sources):
-        units = split_units(source.text)
-        per_source.append(units)
+        units = tuple(split_units(source.text))
         for position, unit in enumerate(units):
             key = " ".join(unit.text.lower().split())
             if key in seen:
                 continue  # the same text from an overlapping chunk or a copy
             seen.add(key)
-            context = f"{source.title}\n{unit.context}"
             found.append(
                 Candidate(
                     source,
                     index,
                     position,
                     unit,
-                    frozenset(terms(unit.text)) | _ids(unit.text),
-                    frozenset(terms(context)) | _ids(context),
-                    title_subjects(source.title) | title_subjects(unit.context),
+                    units,
+                    frozenset(terms(unit.text)),
+                    _context_terms(f"{source.title}\n{unit.context}"),
+                    _subjects(source.title, unit.context),
                 )
             )
-    return found, per_source
+    return found
 
 
 def question_terms(question: str, about: frozenset[str], named: frozenset[str]) -> set[str]:
@@ -143,6 +159,15 @@ def question_terms(question: str, about: frozenset[str], named: frozenset[str]) 
     return q_terms
 
 
+def _named_in(c: Candidate, named: frozenset[str]) -> frozenset[str]:
+    """The named identifiers a unit holds: written in it (code form or quoted), or the subject of
+    its title or heading."""
+    lowered = c.unit.text.lower()
+    present = [n for n in named if n in lowered]
+    written = code_identifiers(c.unit.text) & frozenset(present) if present else frozenset()
+    return frozenset(f"id:{n}" for n in written | (c.subjects & named))
+
+
 def score(
     question: str, found: list[Candidate], named: frozenset[str], about: frozenset[str] = frozenset()
 ) -> list[Scored]:
@@ -152,20 +177,28 @@ def score(
     q_terms = question_terms(question, about, named)
     if not q_terms or not found:
         return [Scored(0.0, c) for c in found]
+    named_ids = {t for t in q_terms if t.startswith("id:")}
+    bags = []
+    for c in found:
+        context = c.context_words
+        if named_ids:
+            context = context | (named_ids & _context_ids(f"{c.source.title}\n{c.unit.context}"))
+        bags.append((c.words | _named_in(c, named) if named else c.words, context))
     n = len(found)
-    df = {t: sum(1 for c in found if t in c.bag or t in c.context) for t in q_terms}
+    df = {t: sum(1 for bag, context in bags if t in bag or t in context) for t in q_terms}
     idf = {t: math.log((n + 1) / (df[t] + 1)) + 1.0 for t in q_terms}
     total = sum(idf.values())
     out = []
-    for c in found:
-        bag = c.bag | {f"id:{subject}" for subject in c.subjects}
+    for c, (bag, context) in zip(found, bags, strict=True):
+        own = sum(idf[t] for t in q_terms & bag)
+        if not own:  # a unit must itself say something the question asks: its heading alone is no answer
+            out.append(Scored(0.0, c))
+            continue
+        from_context = sum(idf[t] for t in (q_terms & context) - bag)
         weight = CODE_WEIGHT if c.unit.kind == "code" else 1.0
         if named:
             weight /= 1.0 + OTHER_IDENTIFIER_PENALTY * len(code_forms(c.unit.text) - named)
-        own = sum(idf[t] for t in q_terms & bag)
-        from_context = sum(idf[t] for t in (q_terms & c.context) - bag)
-        # A unit must itself say something the question asks: its heading alone is no answer.
-        out.append(Scored(weight * (own + CONTEXT_WEIGHT * from_context) / total if own else 0.0, c))
+        out.append(Scored(weight * (own + CONTEXT_WEIGHT * from_context) / total, c))
     return out
 
 
@@ -181,7 +214,7 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 
 def select(prompt: Prompt, max_sentences: int, relevance_threshold: float) -> list[Scored]:
     """The chosen units, best first (ties: source order, then position)."""
-    found, _ = candidates(prompt)
+    found = candidates(prompt)
     every_subject = frozenset().union(*(c.subjects for c in found))
     named, about = question_identifiers(prompt.question, every_subject)
     scored = [s for s in score(prompt.question, found, named, about) if s.score > 0 and s.score >= relevance_threshold]
@@ -214,7 +247,7 @@ def select(prompt: Prompt, max_sentences: int, relevance_threshold: float) -> li
         same_subject = bool(s.candidate.subjects & best_subjects)
         if not (same_document or same_subject):
             continue
-        if any(_jaccard(s.candidate.bag, other.candidate.bag) >= NEAR_DUPLICATE for other in chosen):
+        if any(_jaccard(s.candidate.words, other.candidate.words) >= NEAR_DUPLICATE for other in chosen):
             continue
         chosen.append(s)
     return chosen
@@ -245,7 +278,7 @@ def _following(units: list[Unit], position: int) -> tuple[Unit, ...]:
     lead = units[position]
     if not lead.leads:
         if position + 1 < len(units) and _continues(lead, units[position + 1]):
-            return (units[position + 1],)
+            return (units[position + 1], *_following(units, position + 1))
         return ()
     out: list[Unit] = []
     kind = ""
@@ -259,14 +292,19 @@ def _following(units: list[Unit], position: int) -> tuple[Unit, ...]:
         out.append(unit)
         if kind == "sentence" and not unit.leads:
             break  # prose after a colon: the sentence that completes it
-    return tuple(out)
+    end = position + len(out) + 1
+    if kind == "code" and end < len(units) and len(out) < MAX_FOLLOWING:
+        after = units[end]
+        if after.kind == "sentence" and after.text[:1].islower() and after.context == lead.context:
+            # "the yield statements <code> are equivalent to <code>": the sentence goes on after the code
+            out += [after, *_following(units, end)]
+    return tuple(out[: 2 * MAX_FOLLOWING])
 
 
 def compose(prompt: Prompt, chosen: list[Scored]) -> list[Part]:
     """The best unit first, then the support in source order (by source, then position)."""
     if not chosen:
         return []
-    _, per_source = candidates(prompt)
     support = sorted(chosen[1:], key=lambda s: (s.candidate.source_index, s.candidate.position))
     parts: list[Part] = []
     used: set[tuple[int, int]] = set()
@@ -274,7 +312,7 @@ def compose(prompt: Prompt, chosen: list[Scored]) -> list[Part]:
         c = s.candidate
         if (c.source_index, c.position) in used:
             continue
-        units = per_source[c.source_index]
+        units = list(c.units)
         preceding = tuple(u for u in _preceding(units, c.position) if (c.source_index, c.position - 1) not in used)
         following = _following(units, c.position)
         for offset in range(-len(preceding), len(following) + 1):
