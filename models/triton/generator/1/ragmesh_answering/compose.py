@@ -128,7 +128,7 @@ def candidates(prompt: Prompt) -> list[Candidate]:
     found: list[Candidate] = []
     seen: set[str] = set()
     for index, source in enumerate(prompt.sources):
-        units = tuple(split_units(source.text))
+        units = split_units(source.text)
         for position, unit in enumerate(units):
             key = " ".join(unit.text.lower().split())
             if key in seen:

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ragmesh_answering.sentences import split_sentences
 
 # A line made only of these (and spaces) carries no words: rules, underlines, table separators.
-_MARKUP_CHARS = set("*=-~#^_+|`'\"<>")
+_MARKUP_LINE = re.compile(r"^\s*[*=\-~#^_+|`'\"<>][\s*=\-~#^_+|`'\"<>]*$")
 _UNDERLINE = re.compile(r"^\s*([*=\-~#^\"'`+.])\1{2,}\s*$")
 _ATX_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
@@ -43,8 +44,7 @@ class Unit:
 
 
 def is_markup_only(line: str) -> bool:
-    stripped = line.strip()
-    return bool(stripped) and all(char in _MARKUP_CHARS or char.isspace() for char in stripped)
+    return _MARKUP_LINE.match(line) is not None
 
 
 def _indent(line: str) -> int:
@@ -188,8 +188,10 @@ def _blocks(lines: list[str]) -> list[tuple[int, list[str]]]:
     return out
 
 
-def split_units(text: str) -> list[Unit]:
-    """The units of one source, in source order."""
+@lru_cache(maxsize=2048)
+def split_units(text: str) -> tuple[Unit, ...]:
+    """The units of one source, in source order (cached: popular chunks come back question after
+    question)."""
     splitter = _Splitter()
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     for kind, block in _blocks(lines):
@@ -216,7 +218,7 @@ def split_units(text: str) -> list[Unit]:
             splitter.code(body)
         else:
             splitter.prose(body)
-    return _mark_leads(splitter.units)
+    return tuple(_mark_leads(splitter.units))
 
 
 def _mark_leads(units: list[Unit]) -> list[Unit]:
