@@ -199,3 +199,16 @@ def test_golden_answers_hold_no_markup_only_unit_and_quote_their_sources_verbati
             assert quote_is_verbatim(citation.quote, source_text), (question.question, citation.quote)
             checked += 1
     assert checked >= 60
+
+
+def test_sentences_leaning_on_the_ones_before_bring_them() -> None:
+    text = (
+        'The "global" statement is a declaration which holds for the entire current code block.  It means\n'
+        "that the listed identifiers are to be interpreted as globals. It would be impossible to assign to\n"
+        'a global variable without "global".\n\nNames listed must not be used before.'
+    )
+    answer = ex.answer(
+        make_prompt([("1", 'The "global" statement', "g", text)], "What does the global statement declare?")
+    )
+    assert answer.startswith('The "global" statement is a declaration which holds for the entire current code block.')
+    assert "It would be impossible to assign to a global variable" in answer
