@@ -207,8 +207,8 @@ def test_sentences_leaning_on_the_ones_before_bring_them() -> None:
         "that the listed identifiers are to be interpreted as globals. It would be impossible to assign to\n"
         'a global variable without "global".\n\nNames listed must not be used before.'
     )
-    answer = ex.answer(
-        make_prompt([("1", 'The "global" statement', "g", text)], "What does the global statement declare?")
-    )
+    sources = [BREAK, CONTINUE, ("3", 'The "global" statement', "g", text)]
+    answer = ex.answer(make_prompt(sources, "What would be impossible without the global statement?"))
+    # "It would be" leans on "It means", which leans on the sentence that says what "it" is.
     assert answer.startswith('The "global" statement is a declaration which holds for the entire current code block.')
-    assert "It would be impossible to assign to a global variable" in answer
+    assert answer.endswith('It would be impossible to assign to a global variable without "global". [3]')

@@ -42,6 +42,7 @@ NO_ANSWER = "I don't know: the provided sources do not answer this question."
 SUPPORT_RATIO = 0.5
 # A code line is rarely the answer on its own: it comes along with the prose that introduces it.
 CODE_WEIGHT = 0.5
+MAX_ANTECEDENTS = 2
 # Sentences that lean on the one before ("It terminates ...") bring it along.
 _ANAPHORA = ("it ", "this ", "these ", "they ", "such ", "that ", "its ", "their ")
 _CONTINUES = (
@@ -264,12 +265,16 @@ def _continues(unit: Unit, following: Unit) -> bool:
 
 
 def _preceding(units: list[Unit], position: int) -> tuple[Unit, ...]:
-    """The sentence a chosen one leans on ("It terminates the loop" needs what "it" is)."""
-    unit = units[position]
-    if position == 0 or not unit.text.lower().startswith(_ANAPHORA):
-        return ()
-    before = units[position - 1]
-    return (before,) if before.block == unit.block and before.kind == unit.kind else ()
+    """The sentences a chosen one leans on ("It terminates the loop" needs what "it" is), back
+    through a chain of them ("... is a declaration. It means ... It would be ...")."""
+    out: list[Unit] = []
+    while position > 0 and len(out) < MAX_ANTECEDENTS and units[position].text.lower().startswith(_ANAPHORA):
+        before = units[position - 1]
+        if before.block != units[position].block or before.kind != units[position].kind:
+            break
+        out.insert(0, before)
+        position -= 1
+    return tuple(out)
 
 
 def _following(units: list[Unit], position: int) -> tuple[Unit, ...]:
@@ -313,7 +318,9 @@ def compose(prompt: Prompt, chosen: list[Scored]) -> list[Part]:
         if (c.source_index, c.position) in used:
             continue
         units = list(c.units)
-        preceding = tuple(u for u in _preceding(units, c.position) if (c.source_index, c.position - 1) not in used)
+        preceding = _preceding(units, c.position)
+        while preceding and (c.source_index, c.position - len(preceding)) in used:
+            preceding = preceding[1:]  # already in the answer
         following = _following(units, c.position)
         for offset in range(-len(preceding), len(following) + 1):
             used.add((c.source_index, c.position + offset))
