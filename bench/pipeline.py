@@ -9,11 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ragmesh_kit.domain import Chunk, ChunkWithVector, ScoredChunk
+from ragmesh_kit.domain import Chunk, ChunkWithVector, Citation, ScoredChunk
 from ragmesh_kit.tokens import TokenCounter
+from services.generator.app.citations import extract_citations
 from services.generator.app.prompt import PromptBuilder
 from services.indexer.app.chunker import Chunker, ChunkingPolicy
 from services.retriever.adapters.qdrant_edge_store import QdrantEdgeStore
+from services.retriever.app.chunk_index import diversify
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "models/triton/generator/1"))
@@ -62,3 +64,44 @@ def exact_top_k(matrix: np.ndarray, query: np.ndarray, k: int) -> np.ndarray:
     scores = matrix @ query
     top = np.argpartition(-scores, k)[:k]
     return top[np.argsort(-scores[top])]
+
+
+class GoldenPipeline(InProcessPipeline):
+    """The in-process pipeline with what the gateway adds on the way to the generator (document
+    titles, at most 3 chunks per document, the 0.15 score floor), for the golden set's figures."""
+
+    MIN_SCORE = 0.15
+    PER_DOCUMENT = 3
+
+    @classmethod
+    async def build_titled(
+        cls, models_dir: Path, documents: dict[str, tuple[str, str]], data_dir: Path
+    ) -> GoldenPipeline:
+        store = await QdrantEdgeStore.open(str(data_dir), 384, hnsw_ef=128)
+        pipeline = cls(models_dir, store)
+        chunker = Chunker(TokenCounter(), ChunkingPolicy(200, 40))
+        chunks = [
+            Chunk(f"{document_id}#{index}", document_id, index, 1, title, piece, {})
+            for document_id, (title, text) in documents.items()
+            for index, piece in enumerate(chunker.split(text))
+        ]
+        vectors = embed_all(pipeline.encoder, [chunk.text for chunk in chunks])
+        await store.upsert(TENANT, [ChunkWithVector(c, v.tolist()) for c, v in zip(chunks, vectors, strict=True)])
+        return pipeline
+
+    async def dense(self, question: str, top_k: int) -> list[ScoredChunk]:
+        vector = self.encoder.embed([question])[0]
+        found = await self.store.search(TENANT, vector.tolist(), 50, [], self.MIN_SCORE)
+        return diversify(found, top_k, self.PER_DOCUMENT)
+
+    async def ask_golden(
+        self, question: str, mode: str = "dense", top_k: int = 5
+    ) -> tuple[str, list[Citation], list[ScoredChunk]]:
+        """The answer, its citations and the retrieved chunks (best first)."""
+        retrieve = {"dense": self.dense}.get(mode)
+        if retrieve is None:
+            raise ValueError(f"unknown retrieval mode {mode!r}")
+        found = await retrieve(question, top_k)
+        prompt = self.prompts.build(question, found, self.max_context_tokens)
+        answer = prompt.restore(extractive.answer(prompt.text)).strip()
+        return answer, extract_citations(answer, prompt.sources), list(found)

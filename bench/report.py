@@ -10,6 +10,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from bench import golden
+
 
 def _by_concurrency(rows: list[dict[str, Any]], concurrency: int) -> dict[str, Any]:
     return next(row for row in rows if row["concurrency"] == concurrency)
@@ -124,6 +126,7 @@ def write(results: dict[str, Any], out: Path) -> None:
         "## Ask pipeline in-process (no gRPC, no Triton)",
         "",
         _table([results["ask_in_process"]], load_cols),
+        *(golden.markdown(results["golden"]) if "golden" in results else []),
         "## Naive baseline (FastAPI, model per request, brute-force search)",
         "",
         _table(results["naive"], load_cols),

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import numpy as np
 
-from bench import ingestion, report
+from bench import golden, ingestion, report
 from bench.corpus import sentences, topic_documents
 from bench.cpu import CpuMeter
 from bench.limits import embed_all, encoder, quantization, sentences_per_second
@@ -150,6 +150,8 @@ def _run(settings: StackSettings, scale: float) -> int:
             return await run_load(call, 1, n(100), warmup_calls=4)
 
         results["ask_in_process"] = asyncio.run(in_process()).as_dict()
+    print("bench: answer quality on the golden set", flush=True)
+    results["golden"] = golden.run_modes(models)
     print("bench: naive baseline", flush=True)
     naive = start_naive(models)
     try:

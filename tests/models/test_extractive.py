@@ -1,19 +1,18 @@
-"""Unit tests of the generator model's extractive logic (models/triton/generator/1/extractive.py)."""
+"""Unit tests of the generator model's extractive logic (models/triton/generator/1/extractive.py and
+its ragmesh_answering package)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
 
 import pytest
 
-_PATH = Path(__file__).resolve().parents[2] / "models" / "triton" / "generator" / "1" / "extractive.py"
-_spec = importlib.util.spec_from_file_location("ragmesh_extractive", _PATH)
-ex = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = ex  # dataclasses look their module up
-_spec.loader.exec_module(ex)
+# The model directory is what Triton puts on the model's path; the tests do the same.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "models" / "triton" / "generator" / "1"))
+
+import extractive as ex
 
 
 def make_prompt(sources, question, instructions="Answer only from the sources. Cite them as [n]."):
@@ -93,20 +92,26 @@ def test_parse_prompt_without_markers_is_all_question():
     assert ex.answer("What is Kafka?") == ex.NO_ANSWER
 
 
-def test_split_sentences_abbreviations_bullets_and_wrapped_lines():
-    text = (
-        "Dr. Smith wrote the report, e.g. the part on Kafka. It was long!\n"
-        "This sentence is wrapped\nacross two lines.\n\n"
-        "- first item\n- second item.\n"
-        "1. numbered item"
-    )
+def test_split_sentences_abbreviations_and_bold_labels():
+    text = "Dr. Smith wrote the report, e.g. the part on Kafka. It was long! **Note.** Read it."
     assert ex.split_sentences(text) == [
         "Dr. Smith wrote the report, e.g. the part on Kafka.",
         "It was long!",
-        "This sentence is wrapped across two lines.",
-        "first item",
-        "second item.",
-        "numbered item",
+        "**Note.** Read it.",
+    ]
+
+
+def test_units_of_prose_lists_and_wrapped_lines():
+    text = (
+        "This sentence is wrapped\nacross two lines. A second one.\n\n"
+        "- first item\n- second item\n  wrapped.\n1. numbered item"
+    )
+    assert [(u.text, u.kind) for u in ex.split_units(text)] == [
+        ("This sentence is wrapped across two lines.", "sentence"),
+        ("A second one.", "sentence"),
+        ("- first item", "item"),
+        ("- second item wrapped.", "item"),
+        ("1. numbered item", "item"),
     ]
 
 
@@ -142,20 +147,16 @@ def test_ranking_other_source_and_citation_marker():
 def test_idf_weighting_prefers_rare_question_terms():
     # "kafka" occurs in every sentence, "partitions" in one: the sentence with the rare term wins.
     src = ("1", "t", "d", "Kafka is fast. Kafka is popular. Kafka splits topics into partitions.")
-    scored = ex.score_sentences("How does Kafka use partitions?", [("1", s) for s in ex.split_sentences(src[3])])
-    best = max(scored, key=lambda s: s.score)
-    assert best.text == "Kafka splits topics into partitions."
-    assert best.score == pytest.approx(1.0)
-    assert all(s.score < 0.5 for s in scored if s is not best)
+    chosen = ex.select(ex.parse_prompt(make_prompt([src], "How does Kafka use partitions?")), 3, 0.0)
+    assert chosen[0].text == "Kafka splits topics into partitions."
+    assert chosen[0].score == pytest.approx(1.0)
+    assert all(s.score < 0.5 for s in chosen[1:])
 
 
-def test_answer_is_verbatim_with_citations_in_rank_order():
+def test_answer_is_verbatim_and_weak_support_stays_out():
     prompt = make_prompt([EIFFEL, KAFKA], "How do consumers read records from Kafka partitions?")
-    out = ex.answer(prompt, max_sentences=2)
-    assert out == (
-        "Consumers read records from partitions at their own pace. [2] "
-        "Kafka stores streams of records durably and in order. [2]"
-    )
+    # "Kafka stores streams of records ..." holds two of the four terms: under half the best unit's score.
+    assert ex.answer(prompt, max_sentences=2) == "Consumers read records from partitions at their own pace. [2]"
 
 
 def test_citation_uses_the_source_label_not_the_position():
@@ -182,7 +183,8 @@ def test_threshold_controls_i_dont_know():
     # one of four question terms matches (weakly): passes a low threshold, fails a high one
     prompt = make_prompt([EIFFEL], "Which engineer designed the Brooklyn bridge cables?")
     low = ex.answer(prompt, relevance_threshold=0.05)
-    assert low.startswith("It is named after the engineer Gustave Eiffel. [1]")
+    # "It" leans on the sentence before: both come, in source order, with one citation.
+    assert low.startswith("The tower was completed in 1889 as the entrance arch to the 1889 World's Fair. It is named")
     assert ex.answer(prompt, relevance_threshold=0.9) == ex.NO_ANSWER
 
 
@@ -230,7 +232,7 @@ def test_sampling_parameters_defaults_and_values():
     assert ex.parse_sampling_parameters(None) == {
         "max_tokens": None,
         "max_sentences": 3,
-        "relevance_threshold": 0.2,
+        "relevance_threshold": 0.3,
         "piece_delay_ms": 0.0,
         "piece_granularity": "sentence",
     }

@@ -33,10 +33,39 @@ def test_neighbouring_chunks_overlap_by_whole_sentences(tokens: TokenCounter) ->
         assert last_sentence in following
 
 
-def test_paragraph_breaks_end_a_sentence_unit(tokens: TokenCounter) -> None:
-    chunker = Chunker(tokens, ChunkingPolicy(max_tokens=16, overlap_tokens=0))
-    chunks = chunker.split("A heading\n=========\n\nfirst sentence here. second one\n\nthird")
-    assert chunks == ["A heading =========\n\nfirst sentence here. second one\n\nthird"]
+def test_structure_is_kept_headings_lists_tables_and_code(tokens: TokenCounter) -> None:
+    text = (
+        "A heading\n=========\n\nfirst sentence\nwrapped here. second one\n\n"
+        "- item one\n- item two\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n   >>> f(1)\n   2\n"
+    )
+    chunks = Chunker(tokens, ChunkingPolicy(max_tokens=200, overlap_tokens=0)).split(text)
+    assert chunks == [
+        "A heading\n=========\n\nfirst sentence wrapped here. second one\n\n"
+        "- item one\n- item two\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n   >>> f(1)\n   2"
+    ]
+
+
+def test_a_chunk_under_a_heading_starts_with_it_and_a_table_keeps_its_header(tokens: TokenCounter) -> None:
+    rows = "\n".join(f"| setting_{i} | value number {i} of the table |" for i in range(40))
+    text = f"# Limits\n\n## Table\n\n| setting | value |\n|---|---|\n{rows}\n\nAfter the table.\n"
+    chunks = Chunker(tokens, ChunkingPolicy(max_tokens=80, overlap_tokens=10)).split(text)
+    assert len(chunks) > 3
+    for chunk in chunks[1:]:
+        assert chunk.startswith("## Table\n\n"), chunk
+        if "| setting_" in chunk:
+            assert chunk.startswith("## Table\n\n| setting | value |\n|---|---|\n| setting_"), chunk
+    assert all(tokens.count(chunk) <= 80 for chunk in chunks)
+    for i in range(40):  # every row is in some chunk, whole
+        assert any(f"| setting_{i} | value number {i} of the table |" in chunk for chunk in chunks)
+
+
+def test_a_line_ending_with_a_colon_stays_with_what_follows(tokens: TokenCounter) -> None:
+    text = (
+        " ".join(f"Sentence {i} fills the chunk." for i in range(12)) + " It is done as follows:\n\n   code_line(1)\n"
+    )
+    chunks = Chunker(tokens, ChunkingPolicy(max_tokens=60, overlap_tokens=0)).split(text)
+    assert not any(chunk.rstrip().endswith("as follows:") for chunk in chunks)
+    assert any("as follows:\n\n   code_line(1)" in chunk for chunk in chunks)
 
 
 def test_an_over_long_sentence_is_split_by_tokens(tokens: TokenCounter) -> None:

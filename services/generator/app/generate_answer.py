@@ -17,7 +17,7 @@ from ragmesh_kit.redaction import Redactor
 from ragmesh_kit.tokens import TokenCounter
 from services.generator.app.citations import extract_citations
 from services.generator.app.ports import GenerationObserver, TextGenerationModel
-from services.generator.app.prompt import PromptBuilder
+from services.generator.app.prompt import PromptBuilder, StreamRestorer
 
 _log = logging.getLogger(__name__)
 
@@ -90,15 +90,26 @@ class GenerateAnswer:
             raise InvalidArgument(f"{len(context)} context chunks; send at most {self._limits.max_context_chunks}")
         context_budget, output_budget = self._budgets(max_context_tokens, max_output_tokens)
         prompt = self._prompts.build(question, context, context_budget)
+        # The model quotes the prompt, where "<<<"/">>>" of the sources are look-alikes: the user
+        # gets the sources' own text back.
+        restorer = StreamRestorer(prompt.escaping)
         pieces: list[str] = []
+        first = True
         started = time.perf_counter()
         outcome = "failed"
         try:
             async for piece in self._model.generate(prompt.text, output_budget):
-                if not pieces and self._observer is not None:
+                if first and self._observer is not None:
                     self._observer.first_piece(time.perf_counter() - started)
-                pieces.append(piece)
-                yield AnswerDelta(piece)
+                first = False
+                text = restorer.feed(piece)
+                if text:
+                    pieces.append(text)
+                    yield AnswerDelta(text)
+            tail = restorer.flush()
+            if tail:
+                pieces.append(tail)
+                yield AnswerDelta(tail)
             outcome = "completed"
         except (asyncio.CancelledError, GeneratorExit):
             # The caller went away: leaving the model's stream cancels the request in Triton.

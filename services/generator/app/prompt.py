@@ -16,8 +16,12 @@ INSTRUCTIONS = (
     "sources do not contain the answer, say that you don't know."
 )
 
-# Delimiters inside document text would let a document forge a source or question block.
+# Delimiters inside document text would let a document forge a source or question block: they are
+# written as look-alikes in the prompt and restored in the model's output, so a user reads the
+# source's own text (a doctest's ">>>" stays ">>>"). Each prompt uses the first pair that none of
+# its texts contains, so restoring is exact: every look-alike in the output came from a delimiter.
 _DELIMITER = re.compile(r"<<<|>>>")
+_LOOK_ALIKES = (("‹‹‹", "›››"), ("«««", "»»»"), ("⟨⟨⟨", "⟩⟩⟩"), ("\ue000\ue000\ue000", "\ue001\ue001\ue001"))
 
 Redact = Callable[[str], str]
 
@@ -26,8 +30,49 @@ def _keep(text: str) -> str:
     return text
 
 
-def _neutralise(text: str) -> str:
-    return _DELIMITER.sub(lambda match: "‹‹‹" if match.group(0) == "<<<" else "›››", text)
+@dataclass(frozen=True)
+class Escaping:
+    """How one prompt writes "<<<" and ">>>" found inside its texts, and the way back."""
+
+    open: str = _LOOK_ALIKES[0][0]
+    close: str = _LOOK_ALIKES[0][1]
+
+    @classmethod
+    def for_texts(cls, texts: Sequence[str]) -> Escaping:
+        for pair in _LOOK_ALIKES:
+            if not any(pair[0] in text or pair[1] in text for text in texts):
+                return cls(*pair)
+        return cls(*_LOOK_ALIKES[-1])  # every pair present: restoring may then change some text
+
+    def escape(self, text: str) -> str:
+        return _DELIMITER.sub(lambda match: self.open if match.group(0) == "<<<" else self.close, text)
+
+    def restore(self, text: str) -> str:
+        return text.replace(self.open, "<<<").replace(self.close, ">>>")
+
+
+class StreamRestorer:
+    """Restores delimiters in a stream of pieces; holds back a piece's tail that may be the start of a
+    look-alike completed by the next piece."""
+
+    def __init__(self, escaping: Escaping) -> None:
+        self._escaping = escaping
+        self._held = ""
+
+    def feed(self, piece: str) -> str:
+        text = self._escaping.restore(self._held + piece)
+        keep = 0
+        for marker in (self._escaping.open, self._escaping.close):
+            for size in range(len(marker) - 1, 0, -1):
+                if text.endswith(marker[:size]):
+                    keep = max(keep, size)
+                    break
+        self._held = text[len(text) - keep :] if keep else ""
+        return text[: len(text) - keep]
+
+    def flush(self) -> str:
+        held, self._held = self._held, ""
+        return self._escaping.restore(held)
 
 
 def _word_set(text: str) -> frozenset[str]:
@@ -44,6 +89,8 @@ def jaccard(left: frozenset[str], right: frozenset[str]) -> float:
 class PromptSource:
     label: int
     scored: ScoredChunk
+    # The chunk text as the model was given it, delimiters restored (redacted when redaction is on).
+    text: str = ""
 
 
 @dataclass(frozen=True)
@@ -52,14 +99,20 @@ class Prompt:
     sources: list[PromptSource]
     prompt_tokens: int
     context_tokens: int
+    escaping: Escaping = Escaping()
+
+    def restore(self, text: str) -> str:
+        """The model's output with the prompt's look-alike delimiters turned back into the source's."""
+        return self.escaping.restore(text)
 
 
-def _source_block(label: int, scored: ScoredChunk, redact: Redact = _keep) -> str:
+def _source_block(label: int, scored: ScoredChunk, redact: Redact = _keep, escaping: Escaping = Escaping()) -> str:
     chunk = scored.chunk
-    title = _neutralise(redact(chunk.title.replace("\n", " ")))
+    title = escaping.escape(redact(chunk.title.replace("\n", " ")))
     return (
-        f"<<<SOURCE {label}>>>\ntitle: {title}\ndocument: {_neutralise(chunk.document_id)}\n"
-        f"{_neutralise(redact(chunk.text.strip()))}\n<<<END SOURCE>>>\n\n"
+        f"<<<SOURCE {label}>>>\ntitle: {title}\ndocument: {escaping.escape(chunk.document_id)}\n"
+        f"chunk: {chunk.chunk_index}\n"
+        f"{escaping.escape(redact(chunk.text.strip()))}\n<<<END SOURCE>>>\n\n"
     )
 
 
@@ -67,8 +120,8 @@ def head_text() -> str:
     return INSTRUCTIONS + "\n\n"
 
 
-def tail_text(question: str, redact: Redact = _keep) -> str:
-    return f"<<<QUESTION>>>\n{_neutralise(redact(question.strip()))}\n<<<ANSWER>>>\n"
+def tail_text(question: str, redact: Redact = _keep, escaping: Escaping = Escaping()) -> str:
+    return f"<<<QUESTION>>>\n{escaping.escape(redact(question.strip()))}\n<<<ANSWER>>>\n"
 
 
 class PromptBuilder:
@@ -88,7 +141,13 @@ class PromptBuilder:
         whole source blocks (delimiters and labels included), so ``context_tokens`` is exact:
         cl100k splits before "<<<", so block counts add up to the count of their concatenation."""
         head = head_text()
-        tail = tail_text(question, self._redact)
+        escaping = Escaping.for_texts(
+            [
+                question,
+                *(text for item in chunks for text in (item.chunk.text, item.chunk.title, item.chunk.document_id)),
+            ]
+        )
+        tail = tail_text(question, self._redact, escaping)
         seen: list[frozenset[str]] = []
         blocks: list[str] = []
         sources: list[PromptSource] = []
@@ -97,17 +156,17 @@ class PromptBuilder:
             words = _word_set(scored.chunk.text)
             if not words or any(jaccard(words, other) >= self._near_duplicate for other in seen):
                 continue
-            block = _source_block(len(sources) + 1, scored, self._redact)
+            block = _source_block(len(sources) + 1, scored, self._redact, escaping)
             cost = self._tokens.count(block)
             if used + cost > max_context_tokens:
                 continue
             seen.append(words)
             blocks.append(block)
-            sources.append(PromptSource(label=len(sources) + 1, scored=scored))
+            sources.append(PromptSource(len(sources) + 1, scored, self._redact(scored.chunk.text.strip())))
             used += cost
         text = head + "".join(blocks) + tail
         # Head, blocks and tail meet at boundaries cl100k never merges across ("\n\n" then "<<<"),
         # so their counts add up to the count of the whole prompt (a property test checks it); this
         # saves tokenizing the prompt a second time, a tenth of the generator's CPU under load.
         prompt_tokens = self._head_tokens + used + self._tokens.count(tail)
-        return Prompt(text=text, sources=sources, prompt_tokens=prompt_tokens, context_tokens=used)
+        return Prompt(text, sources, prompt_tokens, used, escaping)
