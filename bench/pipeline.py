@@ -54,8 +54,8 @@ class InProcessPipeline:
 
     async def ask(self, question: str, top_k: int = 5) -> str:
         vector = self.encoder.embed([question])[0]
-        # Hybrid, as the retriever searches for Ask by default (the question's terms fused in).
-        found: Sequence[ScoredChunk] = await self.store.search(TENANT, vector.tolist(), top_k, [], 0.0, question)
+        # Dense, as the gateway retrieves for Ask by default (GATEWAY_ASK_RETRIEVAL_MODE).
+        found: Sequence[ScoredChunk] = await self.store.search(TENANT, vector.tolist(), top_k, [], 0.0)
         prompt = self.prompts.build(question, found, self.max_context_tokens)
         return extractive.answer(prompt.text)
 
@@ -94,11 +94,17 @@ class GoldenPipeline(InProcessPipeline):
         found = await self.store.search(TENANT, vector.tolist(), 50, [], self.MIN_SCORE)
         return diversify(found, top_k, self.PER_DOCUMENT)
 
+    async def hybrid(self, question: str, top_k: int) -> list[ScoredChunk]:
+        """Dense and term prefetches fused, as the retriever searches for Ask by default."""
+        vector = self.encoder.embed([question])[0]
+        found = await self.store.search(TENANT, vector.tolist(), 50, [], self.MIN_SCORE, question)
+        return diversify(found, top_k, self.PER_DOCUMENT)
+
     async def ask_golden(
         self, question: str, mode: str = "dense", top_k: int = 5
     ) -> tuple[str, list[Citation], list[ScoredChunk]]:
         """The answer, its citations and the retrieved chunks (best first)."""
-        retrieve = {"dense": self.dense}.get(mode)
+        retrieve = {"dense": self.dense, "hybrid": self.hybrid}.get(mode)
         if retrieve is None:
             raise ValueError(f"unknown retrieval mode {mode!r}")
         found = await retrieve(question, top_k)

@@ -65,6 +65,7 @@ async def build(settings: GatewaySettings, provider: TracerProvider) -> GrpcServ
         max_question_chars=settings.max_question_chars,
         default_min_score=settings.default_min_score,
         max_chunks_per_document=settings.max_chunks_per_document,
+        retrieval_mode=settings.ask_retrieval_mode,
     )
     # One quota book and one observer: Ask and Search draw on the same per-tenant limits.
     quotas = quota_book(settings)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pydantic_settings import SettingsConfigDict
 
 from ragmesh_kit.document_events import DOCUMENTS_TOPIC
+from ragmesh_kit.domain import DENSE, RetrievalMode
 from ragmesh_kit.settings import ServiceSettings
 
 
@@ -35,6 +36,11 @@ class GatewaySettings(ServiceSettings):
     # At most this many chunks of one document per answer, so one long document cannot crowd out
     # the others (0: no limit).
     max_chunks_per_document: int = 3
+    # Retrieval for Ask: "dense" or "hybrid" (dense + term weights, fused). Measured on the golden
+    # set with the extractive generator: dense answers 0.952 of the facts and says "I don't know"
+    # to 0.917 of the unanswerable questions; hybrid 0.984 and 0.75 (term matches give it something
+    # to quote), 0.921 and 0.917 with a stricter relevance threshold. Search defaults to hybrid.
+    ask_retrieval_mode: RetrievalMode = DENSE
     # Per-tenant limits, per gateway replica (the state is in memory). Defaults for every tenant ...
     requests_per_minute: int = 600
     request_burst: int = 0  # 0: as many as requests_per_minute

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 
 import grpc
 import pytest
 
 from bench.golden import Outcome, Question, corpus, misses, questions, quote_is_verbatim, summarize, table
 from bench.pipeline import extractive
+from ragmesh.common.v1 import types_pb2
 from ragmesh.embedder.v1 import embedder_pb2, embedder_pb2_grpc
 from ragmesh.retriever.v1 import retriever_pb2, retriever_pb2_grpc
 from ragmesh_kit.tokens import TokenCounter
@@ -29,19 +31,23 @@ IDK_THRESHOLD = 0.9
 MIN_SCORE, PER_DOCUMENT = 0.15, 3
 
 
-def _search(stack: RunningStack, texts: list[str], k: int, per_document: int = 0) -> list[list[tuple[str, str]]]:
-    """(document id, chunk text) of the top k chunks per text."""
+def _search(
+    stack: RunningStack, texts: list[str], k: int, per_document: int = 0, mode: str = "dense"
+) -> list[list[tuple[str, str]]]:
+    """(document id, chunk text) of the top k chunks per text, in the given retrieval mode."""
     with grpc.insecure_channel(stack.address("embedder")) as e, grpc.insecure_channel(stack.address("retriever")) as r:
         vectors = embedder_pb2_grpc.EmbedderServiceStub(e).Embed(embedder_pb2.EmbedRequest(texts=texts), timeout=30)
         retriever = retriever_pb2_grpc.RetrieverServiceStub(r)
         found = []
-        for vector in vectors.vectors:
+        for text, vector in zip(texts, vectors.vectors, strict=True):
             request = retriever_pb2.SearchRequest(
                 tenant_id="tenant-b",
                 vector=vector.values,
                 top_k=k,
                 score_threshold=MIN_SCORE if per_document else 0.0,
                 max_chunks_per_document=per_document,
+                query_text=text,
+                mode=MODE_PROTO[mode],
             )
             chunks = retriever.Search(request, timeout=10).chunks
             found.append([(item.chunk.document_id, item.chunk.text) for item in chunks])
@@ -52,13 +58,14 @@ def _top_documents(stack: RunningStack, texts: list[str], k: int) -> list[list[s
     return [[document for document, _ in top] for top in _search(stack, texts, k)]
 
 
-def dense_top_5(stack: RunningStack, items: list[Question]) -> list[list[tuple[str, str]]]:
-    """Retrieval's top 5 chunks per question, as the gateway retrieves for Ask (dense)."""
-    return _search(stack, [q.question for q in items], 5, PER_DOCUMENT)
+MODE_PROTO = {"dense": types_pb2.RETRIEVAL_MODE_DENSE, "hybrid": types_pb2.RETRIEVAL_MODE_HYBRID}
+# The mode the gateway retrieves with for Ask (GATEWAY_ASK_RETRIEVAL_MODE's default).
+ASK_MODE = "dense"
 
 
-# Retrieval modes whose recall@5 the golden test reports: (stack, questions) -> top 5 (document, text).
-RETRIEVAL_MODES = {"dense": dense_top_5}
+def top_5(stack: RunningStack, items: list[Question], mode: str) -> list[list[tuple[str, str]]]:
+    """Retrieval's top 5 chunks per question, as the gateway retrieves for Ask, in ``mode``."""
+    return _search(stack, [q.question for q in items], 5, PER_DOCUMENT, mode)
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +89,7 @@ def golden_indexed(running_stack: RunningStack, gateway) -> RunningStack:
 @pytest.fixture(scope="module")
 def golden_outcomes(golden_indexed: RunningStack, gateway) -> list[Outcome]:
     items = questions()
-    tops = RETRIEVAL_MODES["dense"](golden_indexed, items)
+    tops = top_5(golden_indexed, items, ASK_MODE)
     outcomes = []
     for item, top in zip(items, tops, strict=True):
         reply = ask(gateway, golden_indexed.api_key_tenant_b, item.question, bypass_cache=True)
@@ -99,9 +106,36 @@ def golden_outcomes(golden_indexed: RunningStack, gateway) -> list[Outcome]:
     return outcomes
 
 
+def _with_retrieval(outcomes: list[Outcome], tops: list[list[tuple[str, str]]]) -> list[Outcome]:
+    """The same answers scored against another retrieval's top 5 (for its recall@5)."""
+    return [
+        replace(o, top_documents=tuple(d for d, _ in top), context="\n\n".join(t for _, t in top))
+        for o, top in zip(outcomes, tops, strict=True)
+    ]
+
+
+def test_hybrid_recall_at_5_beats_dense_on_every_category(
+    golden_indexed: RunningStack, golden_outcomes: list[Outcome], capsys: pytest.CaptureFixture[str]
+) -> None:
+    items = [o.question for o in golden_outcomes]
+    recall = {
+        mode: summarize(_with_retrieval(golden_outcomes, top_5(golden_indexed, items, mode)))
+        for mode in ("dense", "hybrid")
+    }
+    with capsys.disabled():
+        for mode, figures in recall.items():
+            rows = {name: row["recall_at_5"] for name, row in figures.items()}
+            print(f"\nrecall@5 on the stack, {mode}: {rows}")
+    assert (recall["hybrid"]["all"]["recall_at_5"] or 0) >= RECALL_AT_5_THRESHOLD, recall["hybrid"]
+    for category, row in recall["hybrid"].items():
+        dense = recall["dense"][category]["recall_at_5"]
+        if dense is not None:
+            assert (row["recall_at_5"] or 0) >= dense, (category, row, recall["dense"][category])
+
+
 def test_golden_answers_by_category(golden_outcomes: list[Outcome], capsys: pytest.CaptureFixture[str]) -> None:
     figures = summarize(golden_outcomes)
-    report = table(figures, "golden set on the stack (dense retrieval)")
+    report = table(figures, f"golden set on the stack ({ASK_MODE} retrieval, as Ask)")
     with capsys.disabled():
         print("\n" + report + "\nmisses:\n" + "\n".join(misses(golden_outcomes)))
     overall = figures["all"]

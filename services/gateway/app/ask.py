@@ -7,7 +7,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
-from ragmesh_kit.domain import GeneratedAnswer, GeneratedPiece, MetadataFilter, TokenUsage
+from ragmesh_kit.domain import DENSE, GeneratedAnswer, GeneratedPiece, MetadataFilter, RetrievalMode, TokenUsage
 from ragmesh_kit.errors import DependencyFailed, InvalidArgument
 from services.gateway.app.answer_cache import AnswerCache, CacheKey, normalise_question
 from services.gateway.app.generations import IndexGenerations
@@ -28,6 +28,8 @@ class AskLimits:
     max_question_chars: int
     default_min_score: float = 0.0
     max_chunks_per_document: int = 0
+    # How Ask retrieves the chunks it answers from (Search takes the mode per request).
+    retrieval_mode: RetrievalMode = DENSE
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,7 @@ class AskQuestion:
                     yield event
                 return
         status = BYPASSED if key is None else MISS
-        # The question goes along so the retriever can match its terms (hybrid, its default mode).
+        # The question goes along so the retriever can match its terms when the mode is hybrid.
         chunks = await self._retriever.search(
             tenant,
             vector,
@@ -139,6 +141,7 @@ class AskQuestion:
             plan.min_score,
             self._limits.max_chunks_per_document,
             question.text,
+            self._limits.retrieval_mode,
         )
         final: GeneratedAnswer | None = None
         first_sent = False
