@@ -121,12 +121,16 @@ def _model_repository(settings: StackSettings) -> Path:
     left out unless a model folder is configured (it needs torch, from the model-build venv)."""
     repository = settings.run_dir / "model-repository"
     shutil.rmtree(repository, ignore_errors=True)
-    skipped = () if settings.causal_lm_model_dir else ("causal_lm",)
+    skipped: tuple[str, ...] = () if settings.causal_lm_model_dir else ("causal_lm",)
+    if not settings.llm_enabled:
+        skipped += ("llm",)
     shutil.copytree(
         settings.root / "models/triton",
         repository,
         ignore=shutil.ignore_patterns("__pycache__", "*.onnx", "tokenizer.json", *skipped),
     )
+    if settings.llm_enabled:
+        llm_model_files(settings.root, repository / "llm" / "1")
     artifacts = settings.deps_dir / "models"
     version_dir = repository / "minilm" / "1"
     (version_dir / "model.onnx").symlink_to((artifacts / "minilm-int8.onnx").resolve())
@@ -143,6 +147,15 @@ def _model_repository(settings: StackSettings) -> Path:
             text + f'parameters: {{\n  key: "EXECUTION_ENV_PATH"\n  value: {{ string_value: "{environment}" }}\n}}\n'
         )
     return repository
+
+
+def llm_model_files(root: Path, version_dir: Path) -> None:
+    """The llm model imports its engine package and the extractive evidence selection from its own
+    folder (the Python backend's stub puts no project path on sys.path)."""
+    shutil.copytree(
+        root / "libs/ragmesh_llm", version_dir / "ragmesh_llm", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    shutil.copy2(root / "models/triton/generator/1/extractive.py", version_dir / "extractive.py")
 
 
 def triton(settings: StackSettings) -> Component:

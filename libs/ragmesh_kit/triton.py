@@ -16,7 +16,7 @@ from tritonclient.grpc import service_pb2, service_pb2_grpc
 from ragmesh_kit.circuit_breaker import OPEN, CircuitBreaker
 from ragmesh_kit.errors import from_rpc_error
 
-_DTYPES = {"FP32": np.float32, "INT64": np.int64, "INT32": np.int32, "BOOL": np.bool_}
+_DTYPES = {"FP32": np.float32, "INT64": np.int64, "INT32": np.int32, "UINT32": np.uint32, "BOOL": np.bool_}
 
 
 def serialize_bytes(items: Sequence[bytes]) -> bytes:
@@ -113,6 +113,16 @@ class TritonClient:
         except grpc.aio.AioRpcError:
             return False
         return bool(reply.ready)
+
+    async def model_inputs(self, model: str) -> set[str]:
+        """The input names the model declares (optional ones included)."""
+        try:
+            reply = await self._stub.ModelMetadata(
+                service_pb2.ModelMetadataRequest(name=model), timeout=min(self._timeout, 5.0)
+            )
+        except grpc.aio.AioRpcError as error:
+            raise from_rpc_error(f"triton model {model}", error) from error
+        return {item.name for item in reply.inputs}
 
     async def infer(
         self, model: str, inputs: Mapping[str, Tensor], outputs: Sequence[str]

@@ -36,6 +36,12 @@ class GeneratorSettings(ServiceSettings):
     near_duplicate_jaccard: float = 0.9
     # Emails, phone and card numbers in questions and sources are redacted before the prompt.
     redact_prompts: bool = True
+    # Grounding guard for a language model (any triton_model other than fallback_model): each answer
+    # sentence must be supported by the source it cites (share of its content words found there >=
+    # grounding_min_support) or it is dropped; with none left, fallback_model answers instead.
+    grounding_check: bool = True
+    grounding_min_support: float = 0.7
+    fallback_model: str = "generator"
 
     @field_validator("extra_sampling_parameters")
     @classmethod

@@ -13,6 +13,7 @@ from ragmesh_kit.proto_convert import (
     citation_to_proto,
     document_status_to_proto,
     filters_from_proto,
+    grounding_to_proto,
     metadata_from_proto,
     usage_to_proto,
 )
@@ -90,6 +91,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
             trace_id=current_trace_id(),
             cache=_CACHE_STATUS[result.cache],
             quota=_quota(result.quota),
+            grounding=grounding_to_proto(result.answer.grounding),
         )
 
     async def AskStream(  # noqa: N802
@@ -107,6 +109,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
                             trace_id=current_trace_id(),
                             cache=_CACHE_STATUS[event.cache],
                             quota=_quota(event.quota),
+                            grounding=grounding_to_proto(event.answer.grounding),
                         )
                     )
                 else:
