@@ -205,11 +205,12 @@ class LlamaEngine:
                     self._step()
             except Exception as exc:  # noqa: BLE001 - fail the requests, keep serving
                 _log.exception("decode step failed")
-                message = f"generation failed: {exc}"
                 for seq in list(self._active):
-                    self._leave(seq, lambda s: s.sink.fail(message, False))
+                    self._leave(seq)
+                    _deliver(seq.sink.fail, f"generation failed: {exc}", False)
         for seq in list(self._active):
-            self._leave(seq, lambda s: s.sink.fail("the model is shutting down", True))
+            self._leave(seq)
+            _deliver(seq.sink.fail, "the model is shutting down", True)
         while True:
             try:
                 request = self._waiting.get_nowait()
@@ -285,7 +286,8 @@ class LlamaEngine:
     def _drop_cancelled(self) -> None:
         for seq in list(self._active):
             if seq.sink.is_cancelled():
-                self._leave(seq, lambda s: s.sink.fail(f"cancelled after {s.generated} tokens", True))
+                self._leave(seq)
+                _deliver(seq.sink.fail, f"cancelled after {seq.generated} tokens", True)
 
     def _step(self) -> None:
         self._batch.n_tokens = 0
@@ -334,17 +336,20 @@ class LlamaEngine:
             return
         if not seq.scanner.stopped:
             text += seq.scanner.feed(seq.decoder.decode(b"", True)) + seq.scanner.flush()
-        finish = Finish(reason, seq.prompt_tokens, seq.generated)
-        self._leave(seq, lambda s: s.sink.piece(text, finish))
+        self._leave(seq)
+        _deliver(seq.sink.piece, text, Finish(reason, seq.prompt_tokens, seq.generated))
 
-    def _leave(self, seq: _Active, notify: Callable[[_Active], None]) -> None:
-        """Frees the sequence's KV cells and id before telling the client, so that a request sent
-        right after this one's end always finds a free slot."""
+    def _leave(self, seq: _Active) -> None:
+        """Frees the sequence's KV cells and id; callers tell the client after, so that a request
+        sent right after this one's end always finds a free slot."""
         self._active.remove(seq)
         self._ll.llama_memory_seq_rm(self._mem, seq.seq_id, -1, -1)
         self._ll.llama_sampler_free(seq.sampler)
         self._free.append(seq.seq_id)
-        try:
-            notify(seq)
-        except Exception:  # noqa: BLE001 - a client that went away must not stop the loop
-            _log.exception("could not deliver the end of a request")
+
+
+def _deliver(send: Callable[..., None], *args: object) -> None:
+    try:
+        send(*args)
+    except Exception:  # noqa: BLE001 - a client that went away must not stop the loop
+        _log.exception("could not deliver the end of a request")

@@ -76,7 +76,7 @@ class GroundingGuard:
 
 
 def _cite(sentence: str, label: int) -> str:
-    """"It does X." -> "It does X [2]." (the marker before the closing punctuation)."""
+    """ "It does X." -> "It does X [2]." (the marker before the closing punctuation)."""
     body = sentence.rstrip()
     end = len(body.rstrip(".!?"))
     return f"{body[:end]} [{label}]{body[end:]}"
