@@ -2,9 +2,12 @@
 
 Each request holds one sequence id; one ``llama_batch`` per step carries the next token of every
 decoding sequence plus prompt chunks of the ones joining. Requests join between steps, and a finished
-or cancelled one leaves at once and frees its KV cells (``llama_memory_seq_rm``). The KV cache is
-unified, so a cacheable prompt prefix (the fixed instruction) is decoded once into sequence 0 and
-shared with each request by ``llama_memory_seq_cp`` (cells gain a sequence id, nothing is copied).
+or cancelled one leaves at once and frees its KV cells (``llama_memory_seq_rm``). Each sequence has
+its own KV stream (``kv_unified`` off): its cells stay in the order they would have alone, so a
+request's greedy output does not depend on what else is in the batch (in a unified cache the cells
+of concurrent requests interleave and sums round differently), and attention does not span other
+requests' cells. A cacheable prompt prefix (the fixed instruction) is decoded once into sequence 0
+and copied into each request's stream (``llama_memory_seq_cp``, a memory copy instead of a prefill).
 The shape follows llama.cpp's examples/parallel.
 """
 
@@ -61,6 +64,7 @@ class EngineConfig:
     context_length: int = 1024  # tokens per request: prompt + generated
     threads: int = 2
     batch_tokens: int = 512  # tokens per llama_decode call (decode tokens first, then prompt chunks)
+    unified_kv: bool = False  # one KV buffer for all sequences (see the module docstring)
 
 
 @dataclass
@@ -108,7 +112,7 @@ class LlamaEngine:
         cparams.n_batch = config.batch_tokens
         cparams.n_ubatch = config.batch_tokens
         cparams.n_seq_max = config.max_sequences + 1
-        cparams.kv_unified = True
+        cparams.kv_unified = config.unified_kv
         cparams.n_threads = config.threads
         cparams.n_threads_batch = config.threads
         cparams.no_perf = True
@@ -242,7 +246,10 @@ class LlamaEngine:
         shared = min(shared, len(request.tokens) - 1)  # the last prompt token is decoded for its logits
         ll.llama_memory_seq_rm(self._mem, seq_id, -1, -1)
         if shared:
-            ll.llama_memory_seq_cp(self._mem, PREFIX_SEQ, seq_id, 0, shared)
+            # Between streams only a whole sequence can be copied; drop what this prompt does not share.
+            ll.llama_memory_seq_cp(self._mem, PREFIX_SEQ, seq_id, -1, -1)
+            if shared < len(self._prefix):
+                ll.llama_memory_seq_rm(self._mem, seq_id, shared, -1)
         self._active.append(
             _Active(
                 seq_id=seq_id,
