@@ -16,6 +16,10 @@ from tritonclient.grpc import service_pb2, service_pb2_grpc
 from ragmesh_kit.circuit_breaker import OPEN, CircuitBreaker
 from ragmesh_kit.errors import from_rpc_error
 
+# Error messages of a decoupled model's responses that start with this are the caller's fault
+# (INVALID_ARGUMENT); Triton's stream replies carry no status code.
+INVALID_ARGUMENT_PREFIX = "invalid argument: "
+
 _DTYPES = {"FP32": np.float32, "INT64": np.int64, "INT32": np.int32, "UINT32": np.uint32, "BOOL": np.bool_}
 
 
@@ -150,11 +154,15 @@ class TritonClient:
             await call.write(request)
             async for reply in call:
                 if reply.error_message:
+                    # A stream's error carries a message only; models mark the caller's faults in it.
+                    code = (
+                        grpc.StatusCode.INVALID_ARGUMENT
+                        if reply.error_message.startswith(INVALID_ARGUMENT_PREFIX)
+                        else grpc.StatusCode.INTERNAL
+                    )
                     raise from_rpc_error(
                         f"triton model {model}",
-                        grpc.aio.AioRpcError(
-                            grpc.StatusCode.INTERNAL, grpc.aio.Metadata(), grpc.aio.Metadata(), reply.error_message
-                        ),
+                        grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(), reply.error_message),
                     )
                 final = reply.infer_response.parameters["triton_final_response"].bool_param
                 self.breaker.succeeded()

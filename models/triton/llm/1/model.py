@@ -40,6 +40,10 @@ FINAL = pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL
 
 
 def _error(message: str, code_name: str):
+    if code_name == "INVALID_ARG":
+        # The prefix tells ragmesh_kit.triton's stream reader this is INVALID_ARGUMENT (a stream reply
+        # carries the message only).
+        message = f"invalid argument: {message}"
     code = getattr(pb_utils.TritonError, code_name, None)
     err = pb_utils.TritonError(message, code) if code is not None else pb_utils.TritonError(message)
     return pb_utils.InferenceResponse(output_tensors=[], error=err)
@@ -96,6 +100,7 @@ class _Sink:
             self.sender.send(self._response(whole, finish.completion_tokens, finish.reason), flags=FINAL)
 
     def fail(self, message: str, cancelled: bool) -> None:
+        pb_utils.Logger.log_info(f"[llm] request ended: {message}")
         self.sender.send(_error(message, "CANCELLED" if cancelled else "INTERNAL"), flags=FINAL)
 
     def is_cancelled(self) -> bool:
