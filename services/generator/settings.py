@@ -37,10 +37,11 @@ class GeneratorSettings(ServiceSettings):
     # Emails, phone and card numbers in questions and sources are redacted before the prompt.
     redact_prompts: bool = True
     # Grounding guard for a language model (any triton_model other than fallback_model): each answer
-    # sentence must be supported by the source it cites (share of its content words found there >=
-    # grounding_min_support) or it is dropped; with none left, fallback_model answers instead.
+    # sentence must be supported by the source it cites (services/generator/app/grounding.py; 0.6
+    # separated the supported from the invented sentences of SmolLM2-135M on the golden set: 0.79+
+    # against 0.43-) or it is dropped; with none left, fallback_model answers instead.
     grounding_check: bool = True
-    grounding_min_support: float = 0.7
+    grounding_min_support: float = 0.6
     fallback_model: str = "generator"
 
     @field_validator("extra_sampling_parameters")

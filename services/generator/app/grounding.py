@@ -1,7 +1,8 @@
 """The grounding guard: every sentence of a language model's answer must be supported by the source
-it cites. Support = the share of the sentence's content words (stopwords out, light stemming) that
-the cited sources' text contains; a sentence below the threshold, or citing a label the prompt does
-not hold, is dropped. A sentence that cites nothing (small models often leave the markers out) is
+it cites. Support = the mean of two shares: of the sentence's content words (stopwords out, light
+stemming) that the cited sources contain, and of its pairs of neighbouring content words that they
+contain (words alone let a sentence stitch a source's vocabulary into a new claim). A sentence below
+the threshold, or citing a label the prompt does not hold, is dropped. A sentence that cites nothing (small models often leave the markers out) is
 given the source that supports it best, if that one passes, and its marker is added. An answer left
 with no sentence is for the caller to replace (the extractive answer)."""
 
@@ -32,8 +33,16 @@ def _stem(word: str) -> str:
     return word
 
 
+def _terms(text: str) -> list[str]:
+    return [_stem(word) for word in _WORD.findall(text.lower()) if word not in _STOPWORDS]
+
+
 def content_terms(text: str) -> set[str]:
-    return {_stem(word) for word in _WORD.findall(text.lower()) if word not in _STOPWORDS}
+    return set(_terms(text))
+
+
+def _pairs(terms: list[str]) -> set[tuple[str, str]]:
+    return set(zip(terms, terms[1:], strict=False))
 
 
 def sentences(answer: str) -> list[str]:
@@ -55,13 +64,19 @@ class GroundingGuard:
         """In [0, 1]; 0 when the sentence cites no source of the prompt or says nothing checkable."""
         by_label = {source.label: source for source in sources}
         cited = [by_label[int(label)] for label in _CITATION.findall(sentence) if int(label) in by_label]
-        claim = content_terms(_CITATION.sub(" ", sentence))
-        if not cited or not claim:
+        terms = _terms(_CITATION.sub(" ", sentence))
+        if not cited or not terms:
             return 0.0
-        evidence: set[str] = set()
+        words: set[str] = set()
+        pairs: set[tuple[str, str]] = set()
         for source in cited:
-            evidence |= content_terms(source.scored.chunk.text + " " + source.scored.chunk.title)
-        return len(claim & evidence) / len(claim)
+            evidence = _terms(source.scored.chunk.title) + _terms(source.scored.chunk.text)
+            words |= set(evidence)
+            pairs |= _pairs(evidence)
+        word_share = len(set(terms) & words) / len(set(terms))
+        claim_pairs = _pairs(terms)
+        pair_share = len(claim_pairs & pairs) / len(claim_pairs) if claim_pairs else word_share
+        return (word_share + pair_share) / 2
 
     def check(self, answer: str, sources: list[PromptSource]) -> Verdict:
         kept: list[str] = []
