@@ -220,6 +220,13 @@ def python_service(settings: StackSettings, name: str, port: int, env: dict[str,
     )
 
 
+def _llm_generator(settings: StackSettings) -> dict[str, str]:
+    """A small instruct model rambles: the first paragraph is the answer (the guard checks it)."""
+    if settings.generator_model != "llm":
+        return {}
+    return {"GENERATOR_EXTRA_SAMPLING_PARAMETERS": '{"stop": ["\\n\\n"]}', "GENERATOR_DEFAULT_MAX_OUTPUT_TOKENS": "128"}
+
+
 def services(settings: StackSettings) -> list[Component]:
     s = settings
     triton_url = f"127.0.0.1:{s.triton_grpc_port}"
@@ -239,7 +246,7 @@ def services(settings: StackSettings) -> list[Component]:
             s,
             "generator",
             s.generator_port,
-            {"GENERATOR_TRITON_URL": triton_url, "GENERATOR_TRITON_MODEL": s.generator_model},
+            {"GENERATOR_TRITON_URL": triton_url, "GENERATOR_TRITON_MODEL": s.generator_model, **_llm_generator(s)},
         ),
         python_service(
             s,

@@ -19,7 +19,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import queue
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -67,10 +69,38 @@ def _smollm2_gguf() -> str:
     return str(found[0])
 
 
+class _Outbox:
+    """Sends responses from its own thread, in order: a send is a round trip to the Triton server,
+    and the decode loop should not wait for it (llama_decode releases the GIL, so both overlap)."""
+
+    def __init__(self) -> None:
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._run, name="llm-outbox", daemon=True)
+        self.thread.start()
+
+    def put(self, sender, response, flags: int) -> None:
+        self.queue.put((sender, response, flags))
+
+    def _run(self) -> None:
+        while (item := self.queue.get()) is not None:
+            sender, response, flags = item
+            try:
+                sender.send(response, flags=flags)
+            except Exception as exc:  # noqa: BLE001 - a request that is gone must not stop the others
+                pb_utils.Logger.log_error(f"[llm] could not send a response: {exc!r}")
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join(timeout=10)
+
+
 class _Sink:
     """One request's responses; called from the decode thread."""
 
-    def __init__(self, sender, stream: bool, prefix: str, wants: dict[str, bool], prompt_tokens: int) -> None:
+    def __init__(
+        self, outbox: _Outbox, sender, stream: bool, prefix: str, wants: dict[str, bool], prompt_tokens: int
+    ) -> None:
+        self.outbox = outbox
         self.sender, self.stream, self.prefix, self.wants = sender, stream, prefix, wants
         self.prompt_tokens = prompt_tokens
         self.text: list[str] = []
@@ -91,17 +121,18 @@ class _Sink:
         if self.stream:
             if text or finish is not None:  # an empty delta (incomplete character) waits for the next
                 flags = FINAL if finish is not None else 0
-                self.sender.send(self._response(text, self.unsent_tokens, finish.reason if finish else ""), flags=flags)
+                response = self._response(text, self.unsent_tokens, finish.reason if finish else "")
+                self.outbox.put(self.sender, response, flags)
                 self.unsent_tokens = 0
             return
         self.text.append(text)
         if finish is not None:
             whole = self.prefix + "".join(self.text)
-            self.sender.send(self._response(whole, finish.completion_tokens, finish.reason), flags=FINAL)
+            self.outbox.put(self.sender, self._response(whole, finish.completion_tokens, finish.reason), FINAL)
 
     def fail(self, message: str, cancelled: bool) -> None:
         pb_utils.Logger.log_info(f"[llm] request ended: {message}")
-        self.sender.send(_error(message, "CANCELLED" if cancelled else "INTERNAL"), flags=FINAL)
+        self.outbox.put(self.sender, _error(message, "CANCELLED" if cancelled else "INTERNAL"), FINAL)
 
     def is_cancelled(self) -> bool:
         return bool(self.sender.is_cancelled())
@@ -128,6 +159,7 @@ class TritonPythonModel:
         self.evidence_sentences = int(params.get("evidence_sentences") or 6)
         self.threshold = float(params.get("evidence_relevance_threshold") or 0.1)
         self.system = params.get("system_prompt", "").strip() or DEFAULT_SYSTEM
+        self.outbox = _Outbox()
         self.logger.log_info(f"[llm] ready: {path}, {self.engine.config}")
 
     def execute(self, requests):
@@ -161,7 +193,7 @@ class TritonPythonModel:
             for name in ("return_num_input_tokens", "return_num_output_tokens", "return_finish_reason")
         }
         tokens, prefix_len = self._tokens(prompt)
-        sink = _Sink(sender, stream, prompt if prepend else "", wants, len(tokens))
+        sink = _Sink(self.outbox, sender, stream, prompt if prepend else "", wants, len(tokens))
         self.engine.submit(tokens, options, sink, prefix_len)
 
     def _tokens(self, prompt: str) -> tuple[list[int], int]:
@@ -175,4 +207,5 @@ class TritonPythonModel:
 
     def finalize(self):
         self.engine.close()
+        self.outbox.close()
         self.logger.log_info("[llm] finalized")
