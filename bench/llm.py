@@ -217,7 +217,9 @@ def start_mesh(shift: int) -> tuple[ProcessTable, StackSettings]:
 
 
 def start_naive(port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen([sys.executable, "-m", "bench.llm_naive", gguf(), str(port)], cwd=ROOT)
+    # The same passive OpenMP waits as the engine: the comparison is about batching, not spinning.
+    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
+    process = subprocess.Popen([sys.executable, "-m", "bench.llm_naive", gguf(), str(port)], cwd=ROOT, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
