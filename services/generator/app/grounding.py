@@ -2,12 +2,14 @@
 it cites. Support = the mean of two shares: of the sentence's content words (stopwords out, light
 stemming) that the cited sources contain, and of its pairs of neighbouring content words that they
 contain (words alone let a sentence stitch a source's vocabulary into a new claim). A sentence below
-the threshold, or citing a label the prompt does not hold, is dropped. A sentence that cites nothing (small models often leave the markers out) is
-given the source that supports it best, if that one passes, and its marker is added. An answer left
-with no sentence is for the caller to replace (the extractive answer)."""
+the threshold, or citing a label the prompt does not hold, is dropped. A sentence that cites nothing
+(small models often leave the markers out) is given the source that supports it best, if that one
+passes, and its marker is added. An answer left with no sentence is for the caller to replace (the
+extractive answer)."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -42,7 +44,7 @@ def content_terms(text: str) -> set[str]:
 
 
 def _pairs(terms: list[str]) -> set[tuple[str, str]]:
-    return set(zip(terms, terms[1:], strict=False))
+    return set(itertools.pairwise(terms))
 
 
 def sentences(answer: str) -> list[str]:
