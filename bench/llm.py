@@ -26,6 +26,7 @@ from typing import Any
 import grpc
 import httpx
 
+from bench.cpu import CpuMeter
 from bench.pipeline import extractive
 from ragmesh.generator.v1 import generator_pb2, generator_pb2_grpc
 from ragmesh_devstack import components
@@ -56,11 +57,15 @@ class Run:
     tokens: int = 0
     seconds: float = 0.0
     ttft: list[float] | None = None
+    cpu_seconds: float = 0.0  # of the serving processes (the one process, in-process)
 
     def summary(self) -> dict[str, float]:
         ttft = sorted(self.ttft or [0.0])
         return {
             "tokens_per_s": round(self.tokens / self.seconds, 1),
+            # On a machine shared with other work the wall-clock rate follows the share of the cores
+            # this run got; tokens per CPU-second of the serving processes does not.
+            "tokens_per_cpu_s": round(self.tokens / max(self.cpu_seconds, 1e-9), 1),
             "ttft_p50_s": round(statistics.median(ttft), 3),
             "ttft_p95_s": round(ttft[min(len(ttft) - 1, int(0.95 * len(ttft)))], 3),
             "streams": len(ttft),
@@ -254,13 +259,24 @@ def main() -> int:
         "mesh": lambda c: asyncio.run(mesh(address, items, c, args.rounds)),
         "naive": lambda c: asyncio.run(naive(naive_port, prompts, c, args.rounds)),
     }
+    serving = {
+        "in_process": CpuMeter({}),  # counts this process ("load generator")
+        "mesh": CpuMeter({name: pid for name in ("triton", "generator") if (pid := table.pid(name))}),
+        "naive": CpuMeter({"naive": process.pid}),
+    }
     try:
         for way in ways.values():
             way(1)  # warm-up: the shared prefix, connections, page cache
         for c in CONCURRENCY:
             for _ in range(args.repeats):
                 for name, way in ways.items():
-                    result = way(c).summary()
+                    meter = serving[name]
+                    with meter.during():
+                        run = way(c)
+                    run.cpu_seconds = sum(
+                        s for key, s in meter.seconds.items() if (key == "load generator") == (name == "in_process")
+                    )
+                    result = run.summary()
                     best = report["runs"].get(f"{name}_c{c}")
                     if best is None or result["tokens_per_s"] > best["tokens_per_s"]:
                         report["runs"][f"{name}_c{c}"] = result
@@ -274,6 +290,9 @@ def main() -> int:
     mesh8, inproc8, naive8 = (runs[f"{k}_c8"]["tokens_per_s"] for k in ("mesh", "in_process", "naive"))
     report["mesh_c8_vs_in_process_c8"] = round(mesh8 / inproc8, 3)
     report["mesh_c8_vs_naive_c8"] = round(mesh8 / naive8, 3)
+    cpu = {k: runs[f"{k}_c8"]["tokens_per_cpu_s"] for k in ("mesh", "in_process", "naive")}
+    report["per_cpu_s_mesh_c8_vs_in_process_c8"] = round(cpu["mesh"] / cpu["in_process"], 3)
+    report["per_cpu_s_mesh_c8_vs_naive_c8"] = round(cpu["mesh"] / cpu["naive"], 3)
     text = json.dumps(report, indent=2)
     print(text)
     if args.out:
