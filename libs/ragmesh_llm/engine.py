@@ -14,25 +14,19 @@ The shape follows llama.cpp's examples/parallel.
 from __future__ import annotations
 
 import codecs
-import ctypes
 import logging
-import os
 import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ragmesh_llm.llama_model import LlamaModel
 from ragmesh_llm.options import SamplingOptions, StopScanner
 from ragmesh_llm.sampling import make_sampler
 
 _log = logging.getLogger(__name__)
 PREFIX_SEQ = 0
-
-
-def _log_from_llama(level: int, text: bytes, _user_data: object) -> None:
-    if level in (3, 4):  # GGML_LOG_LEVEL_WARN, GGML_LOG_LEVEL_ERROR
-        _log.warning("llama.cpp: %s", text.decode("utf-8", "replace").rstrip())
 
 
 class PromptTooLong(ValueError):
@@ -94,23 +88,9 @@ class _Request:
 
 class LlamaEngine:
     def __init__(self, config: EngineConfig) -> None:
-        # llama.cpp's threads meet in OpenMP barriers, which spin by default: on cores shared with
-        # Triton's frontend and the services, a spinning thread holds the core its peer needs. Passive
-        # waits measured 48 against 10 tokens/s on a loaded 2-core machine. Read when libgomp loads.
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        import llama_cpp as ll
-
-        self._ll = ll
+        self.model = LlamaModel(config.model_path)
+        ll = self._ll = self.model.ll
         self.config = config
-        # llama.cpp logs every load step at INFO on stderr; keep its warnings and errors only.
-        self._log_callback = ll.llama_log_callback(_log_from_llama)
-        ll.llama_log_set(self._log_callback, ctypes.c_void_p(0))
-        ll.llama_backend_init()
-        mparams = ll.llama_model_default_params()
-        self._model = ll.llama_model_load_from_file(config.model_path.encode(), mparams)
-        if not self._model:
-            raise RuntimeError(f"llama.cpp could not load {config.model_path}")
-        self._vocab = ll.llama_model_get_vocab(self._model)
         cparams = ll.llama_context_default_params()
         # Sequence 0 holds the shared prefix; every request may use a whole context_length beside it.
         cparams.n_ctx = config.context_length * (config.max_sequences + 1)
@@ -121,7 +101,7 @@ class LlamaEngine:
         cparams.n_threads = config.threads
         cparams.n_threads_batch = config.threads
         cparams.no_perf = True
-        self._ctx = ll.llama_init_from_model(self._model, cparams)
+        self._ctx = ll.llama_init_from_model(self.model.handle, cparams)
         if not self._ctx:
             raise RuntimeError("llama.cpp could not create a context")
         self._mem = ll.llama_get_memory(self._ctx)
@@ -133,47 +113,6 @@ class LlamaEngine:
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="llm-decode", daemon=True)
         self._thread.start()
-
-    # ---------------------------------------------------------------- tokenizer and chat template
-
-    def tokenize(self, text: str, special: bool = True) -> list[int]:
-        data = text.encode("utf-8")
-        size = len(data) + 16
-        buf = (self._ll.llama_token * size)()
-        n = self._ll.llama_tokenize(self._vocab, data, len(data), buf, size, special, special)
-        if n < 0:
-            buf = (self._ll.llama_token * -n)()
-            n = self._ll.llama_tokenize(self._vocab, data, len(data), buf, -n, special, special)
-        return list(buf[:n])
-
-    def count_tokens(self, text: str) -> int:
-        return len(self.tokenize(text, special=False))
-
-    def piece(self, token: int) -> bytes:
-        buf = ctypes.create_string_buffer(64)
-        n = self._ll.llama_token_to_piece(self._vocab, token, buf, 64, 0, False)
-        if n < 0:
-            buf = ctypes.create_string_buffer(-n)
-            n = self._ll.llama_token_to_piece(self._vocab, token, buf, -n, 0, False)
-        return buf.raw[:n]
-
-    def chat(self, messages: Sequence[tuple[str, str]], add_assistant: bool) -> str:
-        """Renders messages with the chat template stored in the GGUF."""
-        ll = self._ll
-        template = ll.llama_model_chat_template(self._model, None)
-        array = (ll.llama_chat_message * len(messages))()
-        keep = [(role.encode(), content.encode()) for role, content in messages]
-        for slot, (role, content) in zip(array, keep, strict=True):
-            slot.role, slot.content = role, content
-        size = sum(len(r) + len(c) for r, c in keep) * 2 + 256
-        buf = ctypes.create_string_buffer(size)
-        n = ll.llama_chat_apply_template(template, array, len(keep), add_assistant, buf, size)
-        if n > size:
-            buf = ctypes.create_string_buffer(n)
-            n = ll.llama_chat_apply_template(template, array, len(keep), add_assistant, buf, n)
-        if n < 0:
-            raise RuntimeError("the model's chat template could not be applied")
-        return buf.raw[:n].decode("utf-8")
 
     # ---------------------------------------------------------------- requests
 
@@ -199,7 +138,7 @@ class LlamaEngine:
         ll = self._ll
         ll.llama_batch_free(self._batch)
         ll.llama_free(self._ctx)
-        ll.llama_model_free(self._model)
+        self.model.free()
 
     # ---------------------------------------------------------------- the decode loop
 
@@ -332,8 +271,8 @@ class LlamaEngine:
         ll = self._ll
         token = ll.llama_sampler_sample(seq.sampler, self._ctx, seq.logits_index)
         seq.generated += 1
-        eog = ll.llama_vocab_is_eog(self._vocab, token) and not seq.options.ignore_eos
-        text = "" if eog else seq.decoder.decode(self.piece(token))
+        eog = ll.llama_vocab_is_eog(self.model.vocab, token) and not seq.options.ignore_eos
+        text = "" if eog else seq.decoder.decode(self.model.piece(token))
         text = seq.scanner.feed(text)
         reason = ""
         if eog:

@@ -198,11 +198,11 @@ class TritonPythonModel:
 
     def _tokens(self, prompt: str) -> tuple[list[int], int]:
         if "<<<SOURCE" not in prompt and "<<<QUESTION>>>" not in prompt:
-            return self.engine.tokenize(prompt), 0
+            return self.engine.model.tokenize(prompt), 0
         parsed = extractive.parse_prompt(prompt)
         chosen = extractive.select(parsed, self.evidence_sentences, self.threshold)
         evidence = [Evidence(item.source, item.text) for item in chosen]
-        chat = render(self.engine, parsed.question, evidence, self.evidence_tokens, self.system)
+        chat = render(self.engine.model, parsed.question, evidence, self.evidence_tokens, self.system)
         return chat.tokens, chat.prefix_len
 
     def finalize(self):
