@@ -3,6 +3,11 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export PYTHONPATH := $(CURDIR):$(CURDIR)/libs:$(CURDIR)/libs/gen:$(CURDIR)/libs/sdk
 PROTOS := $(shell find protos -name '*.proto' | sort)
+# `make up GENERATOR=llm` / `make demo GENERATOR=llm`: the generator's Triton model (generator:
+# extractive, the default; llm: SmolLM2-135M-Instruct on llama.cpp with the grounding guard).
+ifdef GENERATOR
+export RAGMESH_STACK_GENERATOR_MODEL := $(GENERATOR)
+endif
 
 .PHONY: setup up down status proto proto-check lint test test-unit demo bench soak docs clean
 
@@ -31,7 +36,7 @@ proto-check: setup
 	  else echo "proto-check: libs/gen drifted from protos/; run 'make proto' and commit" >&2; diff -r $$tmp/ragmesh libs/gen/ragmesh | head -20 >&2; rm -rf $$tmp; exit 1; fi
 
 lint: setup
-	@.venv/bin/ruff check tools services libs/ragmesh_kit libs/ragmesh_devstack libs/ragmesh_cli libs/sdk tests models bench
+	@.venv/bin/ruff check tools services libs/ragmesh_kit libs/ragmesh_devstack libs/ragmesh_cli libs/ragmesh_llm libs/sdk tests models bench
 	@.venv/bin/mypy
 	@.venv/bin/buf lint
 	@# v1 stays compatible with every published version: compare with each commit that changed

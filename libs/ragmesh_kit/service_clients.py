@@ -27,6 +27,7 @@ from ragmesh_kit.proto_convert import (
     document_status_from_proto,
     document_status_to_proto,
     filters_to_proto,
+    grounding_from_proto,
     retrieval_mode_to_proto,
     scored_chunk_from_proto,
     scored_chunk_to_proto,
@@ -154,6 +155,7 @@ class GeneratorClient:
                         answer=done.answer,
                         citations=[citation_from_proto(item) for item in done.citations],
                         usage=usage_from_proto(done.usage),
+                        grounding=grounding_from_proto(done.grounding),
                     )
         except grpc.aio.AioRpcError as error:
             raise from_rpc_error("generator", error) from error

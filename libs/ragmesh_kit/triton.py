@@ -15,9 +15,13 @@ from tritonclient.grpc import service_pb2, service_pb2_grpc
 
 from ragmesh_kit.circuit_breaker import OPEN, CircuitBreaker
 from ragmesh_kit.deadlines import timeout_for
-from ragmesh_kit.errors import DependencyFailed, from_rpc_error
+from ragmesh_kit.errors import DependencyFailed, InvalidArgument, from_rpc_error
 
-_DTYPES = {"FP32": np.float32, "INT64": np.int64, "INT32": np.int32, "BOOL": np.bool_}
+# Error messages of a decoupled model's responses that start with this are the caller's fault
+# (INVALID_ARGUMENT); Triton's stream replies carry no status code.
+INVALID_ARGUMENT_PREFIX = "invalid argument: "
+
+_DTYPES = {"FP32": np.float32, "INT64": np.int64, "INT32": np.int32, "UINT32": np.uint32, "BOOL": np.bool_}
 
 
 def serialize_bytes(items: Sequence[bytes]) -> bytes:
@@ -121,6 +125,16 @@ class TritonClient:
             return False
         return bool(reply.ready)
 
+    async def model_inputs(self, model: str) -> set[str]:
+        """The input names the model declares (optional ones included)."""
+        try:
+            reply = await self._stub.ModelMetadata(
+                service_pb2.ModelMetadataRequest(name=model), timeout=timeout_for(min(self._timeout, 5.0))
+            )
+        except grpc.aio.AioRpcError as error:
+            raise from_rpc_error(f"triton model {model}", error) from error
+        return {item.name for item in reply.inputs}
+
     async def output_shape(self, model: str, output: str) -> tuple[int, int]:
         """(max_batch_size, size of ``output``'s last dimension), read from the model's own
         configuration in Triton: the one source of an embedding's dimension."""
@@ -165,6 +179,9 @@ class TritonClient:
                 await call.write(request)
                 async for reply in call:
                     if reply.error_message:
+                        # A stream's error carries a message only; models mark the caller's faults in it.
+                        if reply.error_message.startswith(INVALID_ARGUMENT_PREFIX):
+                            raise InvalidArgument(f"triton model {model}: {reply.error_message}")
                         raise TritonModelError(f"triton model {model}: {reply.error_message}")
                     guarded.succeeded()
                     final = reply.infer_response.parameters["triton_final_response"].bool_param

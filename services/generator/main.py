@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import grpc
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -14,7 +16,8 @@ from ragmesh_kit.tokens import TokenCounter
 from ragmesh_kit.triton import TritonClient
 from services.generator.adapters.metrics import GenerationMetrics
 from services.generator.adapters.triton_text_generation import TritonTextGeneration
-from services.generator.app.generate_answer import GenerateAnswer, GenerationLimits
+from services.generator.app.generate_answer import GenerateAnswer, GenerationLimits, GroundingPolicy
+from services.generator.app.grounding import GroundingGuard
 from services.generator.entrypoints.grpc_servicer import GeneratorServicer
 from services.generator.settings import GeneratorSettings
 
@@ -22,9 +25,8 @@ from services.generator.settings import GeneratorSettings
 async def build(settings: GeneratorSettings, provider: TracerProvider) -> GrpcService:
     metrics = ServiceMetrics(settings.service_name)
     channel = open_channel(settings.triton_url, provider)
-    model = TritonTextGeneration(
-        TritonClient(channel, settings.triton_timeout_seconds), settings.triton_model, settings.sampling_parameters
-    )
+    client = TritonClient(channel, settings.triton_timeout_seconds)
+    model = TritonTextGeneration(client, settings.triton_model, settings.sampling_parameters)
     limits = GenerationLimits(
         default_max_context_tokens=settings.default_max_context_tokens,
         max_context_tokens_limit=settings.max_context_tokens_limit,
@@ -35,8 +37,18 @@ async def build(settings: GeneratorSettings, provider: TracerProvider) -> GrpcSe
         near_duplicate_jaccard=settings.near_duplicate_jaccard,
         redact_pii=settings.redact_prompts,
     )
+    readiness: dict[str, Callable[[], Awaitable[bool]]] = {"triton": model.ready}
+    grounding = None
+    if settings.grounding_check and settings.triton_model != settings.fallback_model:
+        fallback = TritonTextGeneration(client, settings.fallback_model, {})
+        grounding = GroundingPolicy(GroundingGuard(settings.grounding_min_support), fallback)
+        readiness["triton_fallback"] = fallback.ready
     answer = GenerateAnswer(
-        model, TokenCounter(settings.tokenizer_encoding), limits, GenerationMetrics(metrics, settings.triton_model)
+        model,
+        TokenCounter(settings.tokenizer_encoding),
+        limits,
+        GenerationMetrics(metrics, settings.triton_model),
+        grounding,
     )
     servicer = GeneratorServicer(answer)
 
@@ -49,7 +61,7 @@ async def build(settings: GeneratorSettings, provider: TracerProvider) -> GrpcSe
         metrics=metrics,
         service_names=[generator_pb2.DESCRIPTOR.services_by_name["GeneratorService"].full_name],
         register=register,
-        readiness={"triton": model.ready},
+        readiness=readiness,
         shutdown_hooks=[channel.close],
     )
 

@@ -13,6 +13,7 @@ from ragmesh_kit.proto_convert import (
     citation_to_proto,
     document_status_to_proto,
     filters_from_proto,
+    grounding_to_proto,
     metadata_from_proto,
     retrieval_mode_from_proto,
     scored_chunk_to_proto,
@@ -96,6 +97,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
             trace_id=current_trace_id(),
             cache=_CACHE_STATUS[result.cache],
             quota=_quota(result.quota),
+            grounding=grounding_to_proto(result.answer.grounding),
         )
 
     async def AskStream(  # noqa: N802
@@ -113,6 +115,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
                             trace_id=current_trace_id(),
                             cache=_CACHE_STATUS[event.cache],
                             quota=_quota(event.quota),
+                            grounding=grounding_to_proto(event.answer.grounding),
                         )
                     )
                 else:

@@ -26,9 +26,19 @@ class GenerationMetrics:
 
         self._tokens = metrics.counter(
             "ragmesh_generator_tokens_total",
-            "Tokens (cl100k_base) by kind: prompt, completion; the completion rate is generated tokens/s.",
+            "Tokens by kind (prompt, completion): the model's own counts when it reports them, else "
+            "cl100k_base; the completion rate is generated tokens/s.",
             ["model", "kind"],
         )
+        self._grounding = metrics.counter(
+            "ragmesh_generator_grounding_total",
+            "Language-model answers by what the grounding guard did (grounded, sentences_dropped, "
+            "extractive_fallback): the fallback rate per model.",
+            ["model", "outcome"],
+        )
+
+    def grounding(self, outcome: str) -> None:
+        self._grounding.labels(self._model, outcome).inc()
 
     def tokens(self, prompt_tokens: int, completion_tokens: int) -> None:
         self._tokens.labels(self._model, "prompt").inc(prompt_tokens)

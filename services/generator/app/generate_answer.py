@@ -11,13 +11,23 @@ from dataclasses import dataclass
 
 from opentelemetry import trace
 
-from ragmesh_kit.domain import Citation, ScoredChunk, TokenUsage
+from ragmesh_kit.domain import (
+    EXTRACTIVE_FALLBACK,
+    GROUNDED,
+    NOT_CHECKED,
+    SENTENCES_DROPPED,
+    Citation,
+    Grounding,
+    ScoredChunk,
+    TokenUsage,
+)
 from ragmesh_kit.errors import InvalidArgument
 from ragmesh_kit.redaction import Redactor
 from ragmesh_kit.tokens import TokenCounter
 from services.generator.app.citations import extract_citations
-from services.generator.app.ports import GenerationObserver, TextGenerationModel
-from services.generator.app.prompt import PromptBuilder, StreamRestorer
+from services.generator.app.grounding import GroundingGuard
+from services.generator.app.ports import GenerationObserver, ModelUsage, TextGenerationModel
+from services.generator.app.prompt import Prompt, PromptBuilder, StreamRestorer
 
 _log = logging.getLogger(__name__)
 
@@ -36,6 +46,15 @@ class GenerationLimits:
 
 
 @dataclass(frozen=True)
+class GroundingPolicy:
+    """A language model's answer keeps only the sentences the guard finds supported; with none
+    left, the ``fallback`` model (extractive) answers the same prompt instead."""
+
+    guard: GroundingGuard
+    fallback: TextGenerationModel
+
+
+@dataclass(frozen=True)
 class AnswerDelta:
     text: str
 
@@ -46,6 +65,7 @@ class AnswerDone:
     citations: list[Citation]
     usage: TokenUsage
     model: str
+    grounding: Grounding | None = None
 
 
 class GenerateAnswer:
@@ -55,8 +75,10 @@ class GenerateAnswer:
         tokens: TokenCounter,
         limits: GenerationLimits,
         observer: GenerationObserver | None = None,
+        grounding: GroundingPolicy | None = None,
     ) -> None:
         self._model = model
+        self._grounding = grounding
         self._tokens = tokens
         self._prompts = PromptBuilder(tokens, limits.near_duplicate_jaccard, Redactor() if limits.redact_pii else None)
         self._limits = limits
@@ -95,10 +117,14 @@ class GenerateAnswer:
         restorer = StreamRestorer(prompt.escaping)
         pieces: list[str] = []
         first = True
+        model_usage: ModelUsage | None = None
         started = time.perf_counter()
         outcome = "failed"
         try:
             async for piece in self._model.generate(prompt.text, output_budget):
+                if isinstance(piece, ModelUsage):
+                    model_usage = piece
+                    continue
                 if first and self._observer is not None:
                     self._observer.first_piece(time.perf_counter() - started)
                 first = False
@@ -122,8 +148,14 @@ class GenerateAnswer:
         finally:
             if self._observer is not None:
                 self._observer.finished(outcome, time.perf_counter() - started)
-        answer = "".join(pieces).strip()
-        usage = TokenUsage(prompt_tokens=prompt.prompt_tokens, completion_tokens=self._tokens.count(answer))
+        raw = "".join(pieces).strip()
+        answer, grounding = await self._grounded(raw, prompt, output_budget)
+        # The model's own token counts when it reports them (quotas charge what the model ran).
+        usage = (
+            TokenUsage(model_usage.prompt_tokens, model_usage.completion_tokens)
+            if model_usage is not None
+            else TokenUsage(prompt_tokens=prompt.prompt_tokens, completion_tokens=self._tokens.count(raw))
+        )
         span = trace.get_current_span()
         # OpenTelemetry GenAI conventions; counts only, never the prompt or the answer text.
         span.set_attribute("gen_ai.operation.name", "text_completion")
@@ -139,4 +171,29 @@ class GenerateAnswer:
             citations=extract_citations(answer, prompt.sources),
             usage=usage,
             model=self._model.name,
+            grounding=grounding,
         )
+
+    async def _grounded(self, raw: str, prompt: Prompt, output_budget: int) -> tuple[str, Grounding]:
+        policy = self._grounding
+        if policy is None:
+            return raw, Grounding(NOT_CHECKED, answer_model=self._model.name)
+        verdict = policy.guard.check(raw, prompt.sources)
+        if verdict.kept:
+            outcome = SENTENCES_DROPPED if verdict.dropped else GROUNDED
+            result = verdict.answer, Grounding(outcome, verdict.kept, verdict.dropped, self._model.name)
+        else:
+            restorer = StreamRestorer(prompt.escaping)  # the fallback quotes the prompt too
+            pieces = [
+                restorer.feed(p)
+                async for p in policy.fallback.generate(prompt.text, output_budget)
+                if isinstance(p, str)
+            ]
+            text = ("".join(pieces) + restorer.flush()).strip()
+            result = text, Grounding(EXTRACTIVE_FALLBACK, 0, verdict.dropped, policy.fallback.name)
+        if self._observer is not None:
+            self._observer.grounding(result[1].outcome)
+        span = trace.get_current_span()
+        span.set_attribute("ragmesh.grounding.outcome", result[1].outcome)
+        span.set_attribute("ragmesh.grounding.sentences_dropped", result[1].sentences_dropped)
+        return result

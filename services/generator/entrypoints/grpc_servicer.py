@@ -5,7 +5,12 @@ from collections.abc import AsyncIterator
 import grpc
 
 from ragmesh.generator.v1 import generator_pb2, generator_pb2_grpc
-from ragmesh_kit.proto_convert import citation_to_proto, scored_chunk_from_proto, usage_to_proto
+from ragmesh_kit.proto_convert import (
+    citation_to_proto,
+    grounding_to_proto,
+    scored_chunk_from_proto,
+    usage_to_proto,
+)
 from ragmesh_kit.telemetry import current_trace_id
 from services.generator.app.generate_answer import AnswerDelta, GenerateAnswer
 
@@ -34,5 +39,6 @@ class GeneratorServicer(generator_pb2_grpc.GeneratorServiceServicer):
                         usage=usage_to_proto(event.usage),
                         model=event.model,
                         trace_id=current_trace_id(),
+                        grounding=grounding_to_proto(event.grounding),
                     )
                 )

@@ -6,6 +6,14 @@ from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Map
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class GroundingOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    GROUNDING_OUTCOME_UNSPECIFIED: _ClassVar[GroundingOutcome]
+    GROUNDING_OUTCOME_NOT_CHECKED: _ClassVar[GroundingOutcome]
+    GROUNDING_OUTCOME_GROUNDED: _ClassVar[GroundingOutcome]
+    GROUNDING_OUTCOME_SENTENCES_DROPPED: _ClassVar[GroundingOutcome]
+    GROUNDING_OUTCOME_EXTRACTIVE_FALLBACK: _ClassVar[GroundingOutcome]
+
 class DocumentState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     DOCUMENT_STATE_UNSPECIFIED: _ClassVar[DocumentState]
@@ -27,6 +35,11 @@ class RetrievalMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RETRIEVAL_MODE_UNSPECIFIED: _ClassVar[RetrievalMode]
     RETRIEVAL_MODE_DENSE: _ClassVar[RetrievalMode]
     RETRIEVAL_MODE_HYBRID: _ClassVar[RetrievalMode]
+GROUNDING_OUTCOME_UNSPECIFIED: GroundingOutcome
+GROUNDING_OUTCOME_NOT_CHECKED: GroundingOutcome
+GROUNDING_OUTCOME_GROUNDED: GroundingOutcome
+GROUNDING_OUTCOME_SENTENCES_DROPPED: GroundingOutcome
+GROUNDING_OUTCOME_EXTRACTIVE_FALLBACK: GroundingOutcome
 DOCUMENT_STATE_UNSPECIFIED: DocumentState
 DOCUMENT_STATE_ACCEPTED: DocumentState
 DOCUMENT_STATE_INDEXED: DocumentState
@@ -141,6 +154,18 @@ class TokenUsage(_message.Message):
     completion_tokens: int
     total_tokens: int
     def __init__(self, prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., total_tokens: _Optional[int] = ...) -> None: ...
+
+class Grounding(_message.Message):
+    __slots__ = ("outcome", "sentences_kept", "sentences_dropped", "answer_model")
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    SENTENCES_KEPT_FIELD_NUMBER: _ClassVar[int]
+    SENTENCES_DROPPED_FIELD_NUMBER: _ClassVar[int]
+    ANSWER_MODEL_FIELD_NUMBER: _ClassVar[int]
+    outcome: GroundingOutcome
+    sentences_kept: int
+    sentences_dropped: int
+    answer_model: str
+    def __init__(self, outcome: _Optional[_Union[GroundingOutcome, str]] = ..., sentences_kept: _Optional[int] = ..., sentences_dropped: _Optional[int] = ..., answer_model: _Optional[str] = ...) -> None: ...
 
 class DocumentStatus(_message.Message):
     __slots__ = ("document_id", "state", "version", "chunk_count", "reason")

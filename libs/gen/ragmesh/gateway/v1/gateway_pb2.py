@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from ragmesh.common.v1 import types_pb2 as ragmesh_dot_common_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n ragmesh/gateway/v1/gateway.proto\x12\x12ragmesh.gateway.v1\x1a\x1dragmesh/common/v1/types.proto\"\xa6\x01\n\nAskRequest\x12\x10\n\x08question\x18\x01 \x01(\t\x12\r\n\x05top_k\x18\x02 \x01(\r\x12\x32\n\x07\x66ilters\x18\x03 \x03(\x0b\x32!.ragmesh.common.v1.MetadataFilter\x12\x1a\n\x12max_context_tokens\x18\x04 \x01(\r\x12\x11\n\tmin_score\x18\x05 \x01(\x02\x12\x14\n\x0c\x62ypass_cache\x18\x06 \x01(\x08\"\xee\x01\n\x0b\x41skResponse\x12\x0e\n\x06\x61nswer\x18\x01 \x01(\t\x12.\n\tcitations\x18\x02 \x03(\x0b\x32\x1b.ragmesh.common.v1.Citation\x12,\n\x05usage\x18\x03 \x01(\x0b\x32\x1d.ragmesh.common.v1.TokenUsage\x12\x10\n\x08trace_id\x18\x04 \x01(\t\x12-\n\x05\x63\x61\x63he\x18\x05 \x01(\x0e\x32\x1e.ragmesh.common.v1.CacheStatus\x12\x30\n\x05quota\x18\x06 \x01(\x0b\x32!.ragmesh.common.v1.QuotaRemaining\"\xac\x01\n\x10\x41skStreamRequest\x12\x10\n\x08question\x18\x01 \x01(\t\x12\r\n\x05top_k\x18\x02 \x01(\r\x12\x32\n\x07\x66ilters\x18\x03 \x03(\x0b\x32!.ragmesh.common.v1.MetadataFilter\x12\x1a\n\x12max_context_tokens\x18\x04 \x01(\r\x12\x11\n\tmin_score\x18\x05 \x01(\x02\x12\x14\n\x0c\x62ypass_cache\x18\x06 \x01(\x08\"\x86\x01\n\x11\x41skStreamResponse\x12\x30\n\x05piece\x18\x01 \x01(\x0b\x32\x1f.ragmesh.gateway.v1.AnswerPieceH\x00\x12\x36\n\x08\x63omplete\x18\x02 \x01(\x0b\x32\".ragmesh.gateway.v1.AnswerCompleteH\x00\x42\x07\n\x05\x65vent\"\x1b\n\x0b\x41nswerPiece\x12\x0c\n\x04text\x18\x01 \x01(\t\"\xf1\x01\n\x0e\x41nswerComplete\x12\x0e\n\x06\x61nswer\x18\x01 \x01(\t\x12.\n\tcitations\x18\x02 \x03(\x0b\x32\x1b.ragmesh.common.v1.Citation\x12,\n\x05usage\x18\x03 \x01(\x0b\x32\x1d.ragmesh.common.v1.TokenUsage\x12\x10\n\x08trace_id\x18\x04 \x01(\t\x12-\n\x05\x63\x61\x63he\x18\x05 \x01(\x0e\x32\x1e.ragmesh.common.v1.CacheStatus\x12\x30\n\x05quota\x18\x06 \x01(\x0b\x32!.ragmesh.common.v1.QuotaRemaining\"\xf8\x01\n\x15SubmitDocumentRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12I\n\x08metadata\x18\x04 \x03(\x0b\x32\x37.ragmesh.gateway.v1.SubmitDocumentRequest.MetadataEntry\x12\x0f\n\x07version\x18\x05 \x01(\x03\x1aQ\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12/\n\x05value\x18\x02 \x01(\x0b\x32 .ragmesh.common.v1.MetadataValue:\x02\x38\x01\"P\n\x16SubmitDocumentResponse\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12\x10\n\x08trace_id\x18\x03 \x01(\t\",\n\x15\x44\x65leteDocumentRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\"P\n\x16\x44\x65leteDocumentResponse\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12\x10\n\x08trace_id\x18\x03 \x01(\t\"/\n\x18GetDocumentStatusRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\"\xc5\x01\n\rSearchRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12\r\n\x05top_k\x18\x02 \x01(\r\x12\x32\n\x07\x66ilters\x18\x03 \x03(\x0b\x32!.ragmesh.common.v1.MetadataFilter\x12\x11\n\tmin_score\x18\x04 \x01(\x02\x12.\n\x04mode\x18\x05 \x01(\x0e\x32 .ragmesh.common.v1.RetrievalMode\x12\x1f\n\x17max_chunks_per_document\x18\x06 \x01(\r\"\x85\x01\n\x0eSearchResponse\x12/\n\x07results\x18\x01 \x03(\x0b\x32\x1e.ragmesh.common.v1.ScoredChunk\x12\x10\n\x08trace_id\x18\x02 \x01(\t\x12\x30\n\x05quota\x18\x03 \x01(\x0b\x32!.ragmesh.common.v1.QuotaRemaining\"`\n\x19GetDocumentStatusResponse\x12\x31\n\x06status\x18\x01 \x01(\x0b\x32!.ragmesh.common.v1.DocumentStatus\x12\x10\n\x08trace_id\x18\x02 \x01(\t2\xc9\x04\n\x0eGatewayService\x12\x46\n\x03\x41sk\x12\x1e.ragmesh.gateway.v1.AskRequest\x1a\x1f.ragmesh.gateway.v1.AskResponse\x12Z\n\tAskStream\x12$.ragmesh.gateway.v1.AskStreamRequest\x1a%.ragmesh.gateway.v1.AskStreamResponse0\x01\x12g\n\x0eSubmitDocument\x12).ragmesh.gateway.v1.SubmitDocumentRequest\x1a*.ragmesh.gateway.v1.SubmitDocumentResponse\x12g\n\x0e\x44\x65leteDocument\x12).ragmesh.gateway.v1.DeleteDocumentRequest\x1a*.ragmesh.gateway.v1.DeleteDocumentResponse\x12p\n\x11GetDocumentStatus\x12,.ragmesh.gateway.v1.GetDocumentStatusRequest\x1a-.ragmesh.gateway.v1.GetDocumentStatusResponse\x12O\n\x06Search\x12!.ragmesh.gateway.v1.SearchRequest\x1a\".ragmesh.gateway.v1.SearchResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n ragmesh/gateway/v1/gateway.proto\x12\x12ragmesh.gateway.v1\x1a\x1dragmesh/common/v1/types.proto\"\xa6\x01\n\nAskRequest\x12\x10\n\x08question\x18\x01 \x01(\t\x12\r\n\x05top_k\x18\x02 \x01(\r\x12\x32\n\x07\x66ilters\x18\x03 \x03(\x0b\x32!.ragmesh.common.v1.MetadataFilter\x12\x1a\n\x12max_context_tokens\x18\x04 \x01(\r\x12\x11\n\tmin_score\x18\x05 \x01(\x02\x12\x14\n\x0c\x62ypass_cache\x18\x06 \x01(\x08\"\x9f\x02\n\x0b\x41skResponse\x12\x0e\n\x06\x61nswer\x18\x01 \x01(\t\x12.\n\tcitations\x18\x02 \x03(\x0b\x32\x1b.ragmesh.common.v1.Citation\x12,\n\x05usage\x18\x03 \x01(\x0b\x32\x1d.ragmesh.common.v1.TokenUsage\x12\x10\n\x08trace_id\x18\x04 \x01(\t\x12-\n\x05\x63\x61\x63he\x18\x05 \x01(\x0e\x32\x1e.ragmesh.common.v1.CacheStatus\x12\x30\n\x05quota\x18\x06 \x01(\x0b\x32!.ragmesh.common.v1.QuotaRemaining\x12/\n\tgrounding\x18\x07 \x01(\x0b\x32\x1c.ragmesh.common.v1.Grounding\"\xac\x01\n\x10\x41skStreamRequest\x12\x10\n\x08question\x18\x01 \x01(\t\x12\r\n\x05top_k\x18\x02 \x01(\r\x12\x32\n\x07\x66ilters\x18\x03 \x03(\x0b\x32!.ragmesh.common.v1.MetadataFilter\x12\x1a\n\x12max_context_tokens\x18\x04 \x01(\r\x12\x11\n\tmin_score\x18\x05 \x01(\x02\x12\x14\n\x0c\x62ypass_cache\x18\x06 \x01(\x08\"\x86\x01\n\x11\x41skStreamResponse\x12\x30\n\x05piece\x18\x01 \x01(\x0b\x32\x1f.ragmesh.gateway.v1.AnswerPieceH\x00\x12\x36\n\x08\x63omplete\x18\x02 \x01(\x0b\x32\".ragmesh.gateway.v1.AnswerCompleteH\x00\x42\x07\n\x05\x65vent\"\x1b\n\x0b\x41nswerPiece\x12\x0c\n\x04text\x18\x01 \x01(\t\"\xa2\x02\n\x0e\x41nswerComplete\x12\x0e\n\x06\x61nswer\x18\x01 \x01(\t\x12.\n\tcitations\x18\x02 \x03(\x0b\x32\x1b.ragmesh.common.v1.Citation\x12,\n\x05usage\x18\x03 \x01(\x0b\x32\x1d.ragmesh.common.v1.TokenUsage\x12\x10\n\x08trace_id\x18\x04 \x01(\t\x12-\n\x05\x63\x61\x63he\x18\x05 \x01(\x0e\x32\x1e.ragmesh.common.v1.CacheStatus\x12\x30\n\x05quota\x18\x06 \x01(\x0b\x32!.ragmesh.common.v1.QuotaRemaining\x12/\n\tgrounding\x18\x07 \x01(\x0b\x32\x1c.ragmesh.common.v1.Grounding\"\xf8\x01\n\x15SubmitDocumentRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12I\n\x08metadata\x18\x04 \x03(\x0b\x32\x37.ragmesh.gateway.v1.SubmitDocumentRequest.MetadataEntry\x12\x0f\n\x07version\x18\x05 \x01(\x03\x1aQ\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12/\n\x05value\x18\x02 \x01(\x0b\x32 .ragmesh.common.v1.MetadataValue:\x02\x38\x01\"P\n\x16SubmitDocumentResponse\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12\x10\n\x08trace_id\x18\x03 \x01(\t\",\n\x15\x44\x65leteDocumentRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\"P\n\x16\x44\x65leteDocumentResponse\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12\x10\n\x08trace_id\x18\x03 \x01(\t\"/\n\x18GetDocumentStatusRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\"\xc5\x01\n\rSearchRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12\r\n\x05top_k\x18\x02 \x01(\r\x12\x32\n\x07\x66ilters\x18\x03 \x03(\x0b\x32!.ragmesh.common.v1.MetadataFilter\x12\x11\n\tmin_score\x18\x04 \x01(\x02\x12.\n\x04mode\x18\x05 \x01(\x0e\x32 .ragmesh.common.v1.RetrievalMode\x12\x1f\n\x17max_chunks_per_document\x18\x06 \x01(\r\"\x85\x01\n\x0eSearchResponse\x12/\n\x07results\x18\x01 \x03(\x0b\x32\x1e.ragmesh.common.v1.ScoredChunk\x12\x10\n\x08trace_id\x18\x02 \x01(\t\x12\x30\n\x05quota\x18\x03 \x01(\x0b\x32!.ragmesh.common.v1.QuotaRemaining\"`\n\x19GetDocumentStatusResponse\x12\x31\n\x06status\x18\x01 \x01(\x0b\x32!.ragmesh.common.v1.DocumentStatus\x12\x10\n\x08trace_id\x18\x02 \x01(\t2\xc9\x04\n\x0eGatewayService\x12\x46\n\x03\x41sk\x12\x1e.ragmesh.gateway.v1.AskRequest\x1a\x1f.ragmesh.gateway.v1.AskResponse\x12Z\n\tAskStream\x12$.ragmesh.gateway.v1.AskStreamRequest\x1a%.ragmesh.gateway.v1.AskStreamResponse0\x01\x12g\n\x0eSubmitDocument\x12).ragmesh.gateway.v1.SubmitDocumentRequest\x1a*.ragmesh.gateway.v1.SubmitDocumentResponse\x12g\n\x0e\x44\x65leteDocument\x12).ragmesh.gateway.v1.DeleteDocumentRequest\x1a*.ragmesh.gateway.v1.DeleteDocumentResponse\x12p\n\x11GetDocumentStatus\x12,.ragmesh.gateway.v1.GetDocumentStatusRequest\x1a-.ragmesh.gateway.v1.GetDocumentStatusResponse\x12O\n\x06Search\x12!.ragmesh.gateway.v1.SearchRequest\x1a\".ragmesh.gateway.v1.SearchResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,33 +37,33 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ASKREQUEST']._serialized_start=88
   _globals['_ASKREQUEST']._serialized_end=254
   _globals['_ASKRESPONSE']._serialized_start=257
-  _globals['_ASKRESPONSE']._serialized_end=495
-  _globals['_ASKSTREAMREQUEST']._serialized_start=498
-  _globals['_ASKSTREAMREQUEST']._serialized_end=670
-  _globals['_ASKSTREAMRESPONSE']._serialized_start=673
-  _globals['_ASKSTREAMRESPONSE']._serialized_end=807
-  _globals['_ANSWERPIECE']._serialized_start=809
-  _globals['_ANSWERPIECE']._serialized_end=836
-  _globals['_ANSWERCOMPLETE']._serialized_start=839
-  _globals['_ANSWERCOMPLETE']._serialized_end=1080
-  _globals['_SUBMITDOCUMENTREQUEST']._serialized_start=1083
-  _globals['_SUBMITDOCUMENTREQUEST']._serialized_end=1331
-  _globals['_SUBMITDOCUMENTREQUEST_METADATAENTRY']._serialized_start=1250
-  _globals['_SUBMITDOCUMENTREQUEST_METADATAENTRY']._serialized_end=1331
-  _globals['_SUBMITDOCUMENTRESPONSE']._serialized_start=1333
-  _globals['_SUBMITDOCUMENTRESPONSE']._serialized_end=1413
-  _globals['_DELETEDOCUMENTREQUEST']._serialized_start=1415
-  _globals['_DELETEDOCUMENTREQUEST']._serialized_end=1459
-  _globals['_DELETEDOCUMENTRESPONSE']._serialized_start=1461
-  _globals['_DELETEDOCUMENTRESPONSE']._serialized_end=1541
-  _globals['_GETDOCUMENTSTATUSREQUEST']._serialized_start=1543
-  _globals['_GETDOCUMENTSTATUSREQUEST']._serialized_end=1590
-  _globals['_SEARCHREQUEST']._serialized_start=1593
-  _globals['_SEARCHREQUEST']._serialized_end=1790
-  _globals['_SEARCHRESPONSE']._serialized_start=1793
-  _globals['_SEARCHRESPONSE']._serialized_end=1926
-  _globals['_GETDOCUMENTSTATUSRESPONSE']._serialized_start=1928
-  _globals['_GETDOCUMENTSTATUSRESPONSE']._serialized_end=2024
-  _globals['_GATEWAYSERVICE']._serialized_start=2027
-  _globals['_GATEWAYSERVICE']._serialized_end=2612
+  _globals['_ASKRESPONSE']._serialized_end=544
+  _globals['_ASKSTREAMREQUEST']._serialized_start=547
+  _globals['_ASKSTREAMREQUEST']._serialized_end=719
+  _globals['_ASKSTREAMRESPONSE']._serialized_start=722
+  _globals['_ASKSTREAMRESPONSE']._serialized_end=856
+  _globals['_ANSWERPIECE']._serialized_start=858
+  _globals['_ANSWERPIECE']._serialized_end=885
+  _globals['_ANSWERCOMPLETE']._serialized_start=888
+  _globals['_ANSWERCOMPLETE']._serialized_end=1178
+  _globals['_SUBMITDOCUMENTREQUEST']._serialized_start=1181
+  _globals['_SUBMITDOCUMENTREQUEST']._serialized_end=1429
+  _globals['_SUBMITDOCUMENTREQUEST_METADATAENTRY']._serialized_start=1348
+  _globals['_SUBMITDOCUMENTREQUEST_METADATAENTRY']._serialized_end=1429
+  _globals['_SUBMITDOCUMENTRESPONSE']._serialized_start=1431
+  _globals['_SUBMITDOCUMENTRESPONSE']._serialized_end=1511
+  _globals['_DELETEDOCUMENTREQUEST']._serialized_start=1513
+  _globals['_DELETEDOCUMENTREQUEST']._serialized_end=1557
+  _globals['_DELETEDOCUMENTRESPONSE']._serialized_start=1559
+  _globals['_DELETEDOCUMENTRESPONSE']._serialized_end=1639
+  _globals['_GETDOCUMENTSTATUSREQUEST']._serialized_start=1641
+  _globals['_GETDOCUMENTSTATUSREQUEST']._serialized_end=1688
+  _globals['_SEARCHREQUEST']._serialized_start=1691
+  _globals['_SEARCHREQUEST']._serialized_end=1888
+  _globals['_SEARCHRESPONSE']._serialized_start=1891
+  _globals['_SEARCHRESPONSE']._serialized_end=2024
+  _globals['_GETDOCUMENTSTATUSRESPONSE']._serialized_start=2026
+  _globals['_GETDOCUMENTSTATUSRESPONSE']._serialized_end=2122
+  _globals['_GATEWAYSERVICE']._serialized_start=2125
+  _globals['_GATEWAYSERVICE']._serialized_end=2710
 # @@protoc_insertion_point(module_scope)

@@ -23,20 +23,22 @@ class AskRequest(_message.Message):
     def __init__(self, question: _Optional[str] = ..., top_k: _Optional[int] = ..., filters: _Optional[_Iterable[_Union[_types_pb2.MetadataFilter, _Mapping]]] = ..., max_context_tokens: _Optional[int] = ..., min_score: _Optional[float] = ..., bypass_cache: bool = ...) -> None: ...
 
 class AskResponse(_message.Message):
-    __slots__ = ("answer", "citations", "usage", "trace_id", "cache", "quota")
+    __slots__ = ("answer", "citations", "usage", "trace_id", "cache", "quota", "grounding")
     ANSWER_FIELD_NUMBER: _ClassVar[int]
     CITATIONS_FIELD_NUMBER: _ClassVar[int]
     USAGE_FIELD_NUMBER: _ClassVar[int]
     TRACE_ID_FIELD_NUMBER: _ClassVar[int]
     CACHE_FIELD_NUMBER: _ClassVar[int]
     QUOTA_FIELD_NUMBER: _ClassVar[int]
+    GROUNDING_FIELD_NUMBER: _ClassVar[int]
     answer: str
     citations: _containers.RepeatedCompositeFieldContainer[_types_pb2.Citation]
     usage: _types_pb2.TokenUsage
     trace_id: str
     cache: _types_pb2.CacheStatus
     quota: _types_pb2.QuotaRemaining
-    def __init__(self, answer: _Optional[str] = ..., citations: _Optional[_Iterable[_Union[_types_pb2.Citation, _Mapping]]] = ..., usage: _Optional[_Union[_types_pb2.TokenUsage, _Mapping]] = ..., trace_id: _Optional[str] = ..., cache: _Optional[_Union[_types_pb2.CacheStatus, str]] = ..., quota: _Optional[_Union[_types_pb2.QuotaRemaining, _Mapping]] = ...) -> None: ...
+    grounding: _types_pb2.Grounding
+    def __init__(self, answer: _Optional[str] = ..., citations: _Optional[_Iterable[_Union[_types_pb2.Citation, _Mapping]]] = ..., usage: _Optional[_Union[_types_pb2.TokenUsage, _Mapping]] = ..., trace_id: _Optional[str] = ..., cache: _Optional[_Union[_types_pb2.CacheStatus, str]] = ..., quota: _Optional[_Union[_types_pb2.QuotaRemaining, _Mapping]] = ..., grounding: _Optional[_Union[_types_pb2.Grounding, _Mapping]] = ...) -> None: ...
 
 class AskStreamRequest(_message.Message):
     __slots__ = ("question", "top_k", "filters", "max_context_tokens", "min_score", "bypass_cache")
@@ -69,20 +71,22 @@ class AnswerPiece(_message.Message):
     def __init__(self, text: _Optional[str] = ...) -> None: ...
 
 class AnswerComplete(_message.Message):
-    __slots__ = ("answer", "citations", "usage", "trace_id", "cache", "quota")
+    __slots__ = ("answer", "citations", "usage", "trace_id", "cache", "quota", "grounding")
     ANSWER_FIELD_NUMBER: _ClassVar[int]
     CITATIONS_FIELD_NUMBER: _ClassVar[int]
     USAGE_FIELD_NUMBER: _ClassVar[int]
     TRACE_ID_FIELD_NUMBER: _ClassVar[int]
     CACHE_FIELD_NUMBER: _ClassVar[int]
     QUOTA_FIELD_NUMBER: _ClassVar[int]
+    GROUNDING_FIELD_NUMBER: _ClassVar[int]
     answer: str
     citations: _containers.RepeatedCompositeFieldContainer[_types_pb2.Citation]
     usage: _types_pb2.TokenUsage
     trace_id: str
     cache: _types_pb2.CacheStatus
     quota: _types_pb2.QuotaRemaining
-    def __init__(self, answer: _Optional[str] = ..., citations: _Optional[_Iterable[_Union[_types_pb2.Citation, _Mapping]]] = ..., usage: _Optional[_Union[_types_pb2.TokenUsage, _Mapping]] = ..., trace_id: _Optional[str] = ..., cache: _Optional[_Union[_types_pb2.CacheStatus, str]] = ..., quota: _Optional[_Union[_types_pb2.QuotaRemaining, _Mapping]] = ...) -> None: ...
+    grounding: _types_pb2.Grounding
+    def __init__(self, answer: _Optional[str] = ..., citations: _Optional[_Iterable[_Union[_types_pb2.Citation, _Mapping]]] = ..., usage: _Optional[_Union[_types_pb2.TokenUsage, _Mapping]] = ..., trace_id: _Optional[str] = ..., cache: _Optional[_Union[_types_pb2.CacheStatus, str]] = ..., quota: _Optional[_Union[_types_pb2.QuotaRemaining, _Mapping]] = ..., grounding: _Optional[_Union[_types_pb2.Grounding, _Mapping]] = ...) -> None: ...
 
 class SubmitDocumentRequest(_message.Message):
     __slots__ = ("document_id", "text", "title", "metadata", "version")

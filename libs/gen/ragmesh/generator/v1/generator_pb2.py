@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from ragmesh.common.v1 import types_pb2 as ragmesh_dot_common_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$ragmesh/generator/v1/generator.proto\x12\x14ragmesh.generator.v1\x1a\x1dragmesh/common/v1/types.proto\"\x8b\x01\n\x0fGenerateRequest\x12\x10\n\x08question\x18\x01 \x01(\t\x12/\n\x07\x63ontext\x18\x02 \x03(\x0b\x32\x1e.ragmesh.common.v1.ScoredChunk\x12\x1a\n\x12max_context_tokens\x18\x03 \x01(\r\x12\x19\n\x11max_output_tokens\x18\x04 \x01(\r\"\x8b\x01\n\x10GenerateResponse\x12\x30\n\x05\x64\x65lta\x18\x01 \x01(\x0b\x32\x1f.ragmesh.generator.v1.TextDeltaH\x00\x12<\n\x08\x63omplete\x18\x02 \x01(\x0b\x32(.ragmesh.generator.v1.GenerationCompleteH\x00\x42\x07\n\x05\x65vent\"\x19\n\tTextDelta\x12\x0c\n\x04text\x18\x01 \x01(\t\"\xa3\x01\n\x12GenerationComplete\x12\x0e\n\x06\x61nswer\x18\x01 \x01(\t\x12.\n\tcitations\x18\x02 \x03(\x0b\x32\x1b.ragmesh.common.v1.Citation\x12,\n\x05usage\x18\x03 \x01(\x0b\x32\x1d.ragmesh.common.v1.TokenUsage\x12\r\n\x05model\x18\x04 \x01(\t\x12\x10\n\x08trace_id\x18\x05 \x01(\t2o\n\x10GeneratorService\x12[\n\x08Generate\x12%.ragmesh.generator.v1.GenerateRequest\x1a&.ragmesh.generator.v1.GenerateResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$ragmesh/generator/v1/generator.proto\x12\x14ragmesh.generator.v1\x1a\x1dragmesh/common/v1/types.proto\"\x8b\x01\n\x0fGenerateRequest\x12\x10\n\x08question\x18\x01 \x01(\t\x12/\n\x07\x63ontext\x18\x02 \x03(\x0b\x32\x1e.ragmesh.common.v1.ScoredChunk\x12\x1a\n\x12max_context_tokens\x18\x03 \x01(\r\x12\x19\n\x11max_output_tokens\x18\x04 \x01(\r\"\x8b\x01\n\x10GenerateResponse\x12\x30\n\x05\x64\x65lta\x18\x01 \x01(\x0b\x32\x1f.ragmesh.generator.v1.TextDeltaH\x00\x12<\n\x08\x63omplete\x18\x02 \x01(\x0b\x32(.ragmesh.generator.v1.GenerationCompleteH\x00\x42\x07\n\x05\x65vent\"\x19\n\tTextDelta\x12\x0c\n\x04text\x18\x01 \x01(\t\"\xd4\x01\n\x12GenerationComplete\x12\x0e\n\x06\x61nswer\x18\x01 \x01(\t\x12.\n\tcitations\x18\x02 \x03(\x0b\x32\x1b.ragmesh.common.v1.Citation\x12,\n\x05usage\x18\x03 \x01(\x0b\x32\x1d.ragmesh.common.v1.TokenUsage\x12\r\n\x05model\x18\x04 \x01(\t\x12\x10\n\x08trace_id\x18\x05 \x01(\t\x12/\n\tgrounding\x18\x06 \x01(\x0b\x32\x1c.ragmesh.common.v1.Grounding2o\n\x10GeneratorService\x12[\n\x08Generate\x12%.ragmesh.generator.v1.GenerateRequest\x1a&.ragmesh.generator.v1.GenerateResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,7 +39,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TEXTDELTA']._serialized_start=377
   _globals['_TEXTDELTA']._serialized_end=402
   _globals['_GENERATIONCOMPLETE']._serialized_start=405
-  _globals['_GENERATIONCOMPLETE']._serialized_end=568
-  _globals['_GENERATORSERVICE']._serialized_start=570
-  _globals['_GENERATORSERVICE']._serialized_end=681
+  _globals['_GENERATIONCOMPLETE']._serialized_end=617
+  _globals['_GENERATORSERVICE']._serialized_start=619
+  _globals['_GENERATORSERVICE']._serialized_end=730
 # @@protoc_insertion_point(module_scope)

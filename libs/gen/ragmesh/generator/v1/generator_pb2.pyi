@@ -33,15 +33,17 @@ class TextDelta(_message.Message):
     def __init__(self, text: _Optional[str] = ...) -> None: ...
 
 class GenerationComplete(_message.Message):
-    __slots__ = ("answer", "citations", "usage", "model", "trace_id")
+    __slots__ = ("answer", "citations", "usage", "model", "trace_id", "grounding")
     ANSWER_FIELD_NUMBER: _ClassVar[int]
     CITATIONS_FIELD_NUMBER: _ClassVar[int]
     USAGE_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     TRACE_ID_FIELD_NUMBER: _ClassVar[int]
+    GROUNDING_FIELD_NUMBER: _ClassVar[int]
     answer: str
     citations: _containers.RepeatedCompositeFieldContainer[_types_pb2.Citation]
     usage: _types_pb2.TokenUsage
     model: str
     trace_id: str
-    def __init__(self, answer: _Optional[str] = ..., citations: _Optional[_Iterable[_Union[_types_pb2.Citation, _Mapping]]] = ..., usage: _Optional[_Union[_types_pb2.TokenUsage, _Mapping]] = ..., model: _Optional[str] = ..., trace_id: _Optional[str] = ...) -> None: ...
+    grounding: _types_pb2.Grounding
+    def __init__(self, answer: _Optional[str] = ..., citations: _Optional[_Iterable[_Union[_types_pb2.Citation, _Mapping]]] = ..., usage: _Optional[_Union[_types_pb2.TokenUsage, _Mapping]] = ..., model: _Optional[str] = ..., trace_id: _Optional[str] = ..., grounding: _Optional[_Union[_types_pb2.Grounding, _Mapping]] = ...) -> None: ...
