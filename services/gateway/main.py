@@ -15,13 +15,15 @@ from ragmesh_kit.server import GrpcService
 from ragmesh_kit.service_clients import EmbedderClient, GeneratorClient, RetrieverClient
 from ragmesh_kit.tls import client_tls
 from services.gateway.adapters.kafka_publisher import KafkaDocumentPublisher
-from services.gateway.adapters.metrics import AskMetrics
+from services.gateway.adapters.metrics import AskMetrics, SharedStateMetrics
+from services.gateway.adapters.valkey_state import ValkeyState
 from services.gateway.app.answer_cache import AnswerCache
 from services.gateway.app.ask import AskLimits, AskQuestion
 from services.gateway.app.auth import ApiKeyAuthenticator, parse_key_entries
 from services.gateway.app.documents import DocumentIntake
 from services.gateway.app.generations import IndexGenerations
 from services.gateway.app.quotas import QuotaBook, TenantLimits, parse_tenant_limits
+from services.gateway.app.shared_state import Answers, FailOpen, FailOpenGenerations, MemoryGenerations, TenantQuotas
 from services.gateway.entrypoints.grpc_servicer import GatewayServicer
 from services.gateway.settings import GatewaySettings
 
@@ -56,7 +58,22 @@ async def build(settings: GatewaySettings, provider: TracerProvider) -> GrpcServ
         provider.get_tracer("ragmesh.gateway"),
     )
     retriever = RetrieverClient(retriever_channel, settings.search_timeout_seconds)
-    generations = IndexGenerations(retriever, settings.cache_settle_seconds)
+    local_answers = AnswerCache(
+        settings.cache_ttl_seconds, settings.semantic_cache_threshold, settings.cache_max_entries_per_tenant
+    )
+    shared: ValkeyState | None = None
+    if settings.valkey_url:
+        shared = ValkeyState(settings.valkey_url, settings.valkey_timeout_seconds)
+        fail_open = FailOpen(
+            SharedStateMetrics(metrics), settings.valkey_timeout_seconds, settings.valkey_retry_seconds
+        )
+        quotas = TenantQuotas(quota_book(settings), shared, fail_open)
+        answers = Answers(local_answers, shared, fail_open)
+        generations = IndexGenerations(retriever, settings.cache_settle_seconds, FailOpenGenerations(shared, fail_open))
+    else:
+        quotas = TenantQuotas(quota_book(settings))
+        answers = Answers(local_answers)
+        generations = IndexGenerations(retriever, settings.cache_settle_seconds, MemoryGenerations())
     ask = AskQuestion(
         EmbedderClient(embedder_channel, settings.embed_timeout_seconds),
         retriever,
@@ -68,10 +85,8 @@ async def build(settings: GatewaySettings, provider: TracerProvider) -> GrpcServ
             default_min_score=settings.default_min_score,
             max_chunks_per_document=settings.max_chunks_per_document,
         ),
-        quota_book(settings),
-        AnswerCache(
-            settings.cache_ttl_seconds, settings.semantic_cache_threshold, settings.cache_max_entries_per_tenant
-        ),
+        quotas,
+        answers,
         generations,
         AskMetrics(metrics),
     )
@@ -88,6 +103,8 @@ async def build(settings: GatewaySettings, provider: TracerProvider) -> GrpcServ
         await publisher.close()
         for channel in (embedder_channel, retriever_channel, generator_channel):
             await channel.close()
+        if shared is not None:
+            await shared.close()
 
     return GrpcService(
         settings=settings,

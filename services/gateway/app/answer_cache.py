@@ -1,4 +1,5 @@
-"""Answer caches of the gateway, per tenant and in this process (each replica has its own).
+"""Answer caches of the gateway, per tenant and in this process (exact answers are also shared
+across replicas through Valkey when it is configured, see ``shared_state.Answers``).
 
 - Exact: (tenant, normalised question, index generation, request options) -> answer.
 - Semantic: a previous question of the same tenant, generation and options whose embedding has
@@ -63,6 +64,10 @@ class AnswerCache:
         self._max_entries = max_entries_per_tenant
         self._clock = clock
         self._tenants: dict[str, OrderedDict[CacheKey, _Entry]] = {}
+
+    @property
+    def ttl_seconds(self) -> float:
+        return self._ttl
 
     def _live(self, tenant_id: str) -> OrderedDict[CacheKey, _Entry]:
         entries = self._tenants.setdefault(tenant_id, OrderedDict())
