@@ -53,7 +53,9 @@ def channel_target(address: str) -> str:
     if "," not in address or address.startswith(("dns:", "ipv4:", "ipv6:", "unix:")):
         return address
     for part in address.split(","):
-        host, _, port = part.strip().rpartition(":")
+        host, colon, port = part.strip().rpartition(":")
+        if not colon or not port.isdigit():
+            raise ValueError(f"address list {address!r}: {part.strip()!r} has no port")
         try:
             ipaddress.IPv4Address(host)
         except ValueError:
@@ -61,8 +63,6 @@ def channel_target(address: str) -> str:
                 f"address list {address!r}: {part.strip()!r} is not ipv4:port; list IPv4 addresses, or use "
                 "one dns:/// name that resolves to every replica (a headless Service)"
             ) from None
-        if not port.isdigit():
-            raise ValueError(f"address list {address!r}: {part.strip()!r} has no port")
     return "ipv4:" + ",".join(part.strip() for part in address.split(","))
 
 
