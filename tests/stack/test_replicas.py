@@ -192,16 +192,16 @@ def test_an_answer_cached_by_one_gateway_is_a_hit_on_the_other(replicas: Replica
 
 
 class Load:
-    """``count`` questions over both gateways from 4 threads; ``codes`` fills as they finish and
-    ``quarter`` is set once a quarter of them are done."""
+    """``count`` questions over both gateways from ``threads`` threads; ``codes`` fills as they
+    finish and ``quarter`` is set once a quarter of them are done."""
 
-    def __init__(self, replicas: Replicas, key: str, count: int, timeout: float) -> None:
+    def __init__(self, replicas: Replicas, key: str, count: int, timeout: float, threads: int = 4) -> None:
         self.codes: list[str] = []
         self.quarter = threading.Event()
         self._lock = threading.Lock()
         self._numbers = iter(range(count))
         self._args = (replicas, key, count, timeout)
-        self._threads = [threading.Thread(target=self._work, daemon=True) for _ in range(4)]
+        self._threads = [threading.Thread(target=self._work, daemon=True) for _ in range(threads)]
         for thread in self._threads:
             thread.start()
 
@@ -229,11 +229,12 @@ def test_killing_one_embedder_replica_loses_no_request(replicas: Replicas) -> No
     pid = table.pid(replicas.extra_embedder)
     assert pid is not None
     before = _calls(replicas.embedder_metrics[1], EMBED)
-    load = Load(replicas, replicas.keys["fault-t"], 40, timeout=15)
+    # 8 callers keep a few Embed calls in flight on each replica at any moment.
+    load = Load(replicas, replicas.keys["fault-t"], 120, timeout=15, threads=8)
     assert load.quarter.wait(60), "the load did not start"
     assert _calls(replicas.embedder_metrics[1], EMBED) > before, "the replica to kill is serving"
     os.kill(pid, signal.SIGKILL)  # mid-load: calls in flight on it fail UNAVAILABLE and are retried
-    assert load.join() == Counter({"OK": 40})
+    assert load.join() == Counter({"OK": 120})
 
 
 def test_valkey_killed_mid_load_fails_open_and_comes_back_by_itself(replicas: Replicas) -> None:

@@ -14,6 +14,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from opentelemetry.sdk.trace import TracerProvider
 
 from ragmesh_kit.channels import channel_target, open_channel
+from ragmesh_kit.interceptors import ErrorMappingInterceptor
 
 
 def test_targets() -> None:
@@ -89,3 +90,25 @@ async def test_calls_spread_skip_not_serving_and_retry_on_the_other() -> None:
         await channel.close()
         await one.stop(None)
         await two.stop(None)
+
+
+async def test_client_side_health_checking_works_through_the_error_interceptor() -> None:
+    """gRPC's health Watch is a coroutine that writes, not an async iterator: the error interceptor
+    must serve it as it is, or every client-side health check fails and no replica gets calls."""
+    server = grpc.aio.server(interceptors=[ErrorMappingInterceptor()])
+    servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    await servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+    channel = open_channel(f"127.0.0.1:{port},127.0.0.1:{port}", TracerProvider())
+    try:
+        watch = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest(), timeout=5)
+        first = await watch.read()
+        assert first.status == health_pb2.HealthCheckResponse.SERVING
+        watch.cancel()
+        # Through the balanced, health-checked channel itself.
+        await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+    finally:
+        await channel.close()
+        await server.stop(None)
