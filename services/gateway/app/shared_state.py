@@ -63,11 +63,12 @@ class FailOpen:
         return self._down_since is None
 
     async def run(self, operation: str, shared: Callable[[], Awaitable[T]], local: Callable[[], T]) -> T:
+        trial = False
         if not self.up:
             if self._trial or self._clock() < self._retry_at:
                 self._observer.fallback(operation)
                 return local()
-            self._trial = True
+            self._trial = trial = True
         try:
             result = await asyncio.wait_for(shared(), timeout_for(self._timeout, "the shared-state call"))
         except (SharedStateUnavailable, TimeoutError) as error:
@@ -75,7 +76,8 @@ class FailOpen:
             self._observer.fallback(operation)
             return local()
         finally:
-            self._trial = False
+            if trial:  # only the trial's own end frees the slot (calls begun before the outage end too)
+                self._trial = False
         self._came_back()
         return result
 
