@@ -107,6 +107,9 @@ async def serve(service: GrpcService) -> None:
     )
     service.register(server)
     health_servicer = health.aio.HealthServicer()
+    # Not SERVING until the first readiness check passes (grpc's servicer starts "" at SERVING):
+    # callers' channels watch this status and would send a fresh replica calls before it is ready.
+    await health_servicer.set("", health_pb2.HealthCheckResponse.NOT_SERVING)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
         (*service.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
