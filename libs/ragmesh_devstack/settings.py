@@ -23,6 +23,8 @@ class StackSettings(BaseSettings):
     triton_http_port: int = 8000
     triton_grpc_port: int = 8001
     triton_metrics_port: int = 8002
+    # Valkey: the gateways' shared rate limits, token quotas and exact-answer cache.
+    valkey_port: int = 6379
     gateway_port: int = 50051
     embedder_port: int = 50052
     retriever_port: int = 50053

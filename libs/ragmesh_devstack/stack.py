@@ -29,7 +29,12 @@ def stages(settings: StackSettings) -> list[list[Component]]:
     """Components in start order; those of one stage start together."""
     services = {component.name: component for component in components.services(settings)}
     return [
-        [components.kafka(settings), components.jaeger(settings), components.triton(settings)],
+        [
+            components.kafka(settings),
+            components.jaeger(settings),
+            components.triton(settings),
+            components.valkey(settings),
+        ],
         [services["retriever"], services["embedder"], services["generator"]],
         [services["gateway"], services["indexer"]],
     ]

@@ -3,6 +3,7 @@ interceptor here needs (the aio API hands over a handler, not a call to intercep
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -27,7 +28,10 @@ def rewrap(
             request_deserializer=deserializer,
             response_serializer=handler.response_serializer,
         )
-    if handler.unary_stream is not None:
+    # A streaming behaviour written as a coroutine that calls context.write() (grpc's own health
+    # Watch, which gRPC's client-side health checking streams) is not an async iterator: it is
+    # served as it is.
+    if handler.unary_stream is not None and inspect.isasyncgenfunction(handler.unary_stream):
         return grpc.unary_stream_rpc_method_handler(
             wrap_stream(handler.unary_stream),
             request_deserializer=deserializer,

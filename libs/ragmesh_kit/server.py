@@ -64,8 +64,17 @@ LIVENESS_SERVICE = "liveness"
 
 async def _follow_readiness(service: GrpcService, servicer: health.aio.HealthServicer, stopping: asyncio.Event) -> None:
     last: list[str] | None = None
+    # Consecutive failed checks per dependency. Once ready, one failed check does not make the
+    # service NOT_SERVING: callers' channels watch this status (client-side health checking) and
+    # stop sending calls at once, so a single slow check under load would be a short outage.
+    streak: dict[str, int] = {}
+    threshold = max(1, service.settings.health_failures_to_not_ready)
+    ever_ready = False
     while not stopping.is_set():
-        failing = await _check_all(service.readiness)
+        failed = await _check_all(service.readiness)
+        streak = {name: streak.get(name, 0) + 1 for name in failed}
+        failing = [name for name in failed if not ever_ready or streak[name] >= threshold]
+        ever_ready = ever_ready or not failing
         status = health_pb2.HealthCheckResponse.SERVING if not failing else health_pb2.HealthCheckResponse.NOT_SERVING
         if failing != last:
             _log.info("health changed", extra={"fields": {"not_ready": failing}})
@@ -98,6 +107,9 @@ async def serve(service: GrpcService) -> None:
     )
     service.register(server)
     health_servicer = health.aio.HealthServicer()
+    # Not SERVING until the first readiness check passes (grpc's servicer starts "" at SERVING):
+    # callers' channels watch this status and would send a fresh replica calls before it is ready.
+    await health_servicer.set("", health_pb2.HealthCheckResponse.NOT_SERVING)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
         (*service.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),

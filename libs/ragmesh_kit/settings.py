@@ -32,6 +32,12 @@ class ServiceSettings(BaseSettings):
     max_request_bytes: int = 8 * 1024 * 1024
     # Seconds between dependency checks that drive the health status.
     health_interval_seconds: float = 2.0
+    # Consecutive failed checks of a dependency before a service that was ready reports NOT_SERVING
+    # (its callers' channels then send it no calls): one slow check under load is not an outage.
+    health_failures_to_not_ready: int = 2
+    # Outbound channels watch each address's health and send calls only to SERVING ones (gRPC
+    # client-side health checking); off, calls go to every address whatever its status.
+    client_health_checks: bool = True
     # Emails, phone numbers and card numbers in log lines are replaced by [email], [phone], [card].
     redact_logs: bool = True
 

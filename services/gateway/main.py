@@ -15,7 +15,8 @@ from ragmesh_kit.server import GrpcService
 from ragmesh_kit.service_clients import EmbedderClient, GeneratorClient, RetrieverClient
 from ragmesh_kit.tls import client_tls
 from services.gateway.adapters.kafka_publisher import KafkaDocumentPublisher
-from services.gateway.adapters.metrics import AskMetrics
+from services.gateway.adapters.metrics import AskMetrics, SharedStateMetrics
+from services.gateway.adapters.valkey_state import ValkeyState
 from services.gateway.app.answer_cache import AnswerCache
 from services.gateway.app.ask import AskLimits, AskQuestion
 from services.gateway.app.auth import ApiKeyAuthenticator, parse_key_entries
@@ -23,6 +24,7 @@ from services.gateway.app.documents import DocumentIntake
 from services.gateway.app.generations import IndexGenerations
 from services.gateway.app.quotas import QuotaBook, TenantLimits, parse_tenant_limits
 from services.gateway.app.search import SearchChunks
+from services.gateway.app.shared_state import Answers, FailOpen, FailOpenGenerations, MemoryGenerations, TenantQuotas
 from services.gateway.entrypoints.grpc_servicer import GatewayServicer
 from services.gateway.settings import GatewaySettings
 
@@ -47,9 +49,16 @@ def quota_book(settings: GatewaySettings) -> QuotaBook:
 
 async def build(settings: GatewaySettings, provider: TracerProvider) -> GrpcService:
     metrics = ServiceMetrics(settings.service_name)
-    embedder_channel = open_channel(settings.embedder_addr, provider, client_tls(settings, "embedder"))
-    retriever_channel = open_channel(settings.retriever_addr, provider, client_tls(settings, "retriever"))
-    generator_channel = open_channel(settings.generator_addr, provider, client_tls(settings, "generator"))
+    checked = settings.client_health_checks
+    embedder_channel = open_channel(
+        settings.embedder_addr, provider, client_tls(settings, "embedder"), health_checked=checked
+    )
+    retriever_channel = open_channel(
+        settings.retriever_addr, provider, client_tls(settings, "retriever"), health_checked=checked
+    )
+    generator_channel = open_channel(
+        settings.generator_addr, provider, client_tls(settings, "generator"), health_checked=checked
+    )
     publisher = KafkaDocumentPublisher(
         settings.kafka_bootstrap,
         settings.documents_topic,
@@ -58,7 +67,6 @@ async def build(settings: GatewaySettings, provider: TracerProvider) -> GrpcServ
     )
     retriever = RetrieverClient(retriever_channel, settings.search_timeout_seconds)
     embedder = EmbedderClient(embedder_channel, settings.embed_timeout_seconds)
-    generations = IndexGenerations(retriever, settings.cache_settle_seconds)
     limits = AskLimits(
         default_top_k=settings.default_top_k,
         max_top_k=settings.max_top_k,
@@ -67,18 +75,31 @@ async def build(settings: GatewaySettings, provider: TracerProvider) -> GrpcServ
         max_chunks_per_document=settings.max_chunks_per_document,
         retrieval_mode=settings.ask_retrieval_mode,
     )
-    # One quota book and one observer: Ask and Search draw on the same per-tenant limits.
-    quotas = quota_book(settings)
     observer = AskMetrics(metrics)
+    local_answers = AnswerCache(
+        settings.cache_ttl_seconds, settings.semantic_cache_threshold, settings.cache_max_entries_per_tenant
+    )
+    shared: ValkeyState | None = None
+    if settings.valkey_url:
+        shared = ValkeyState(settings.valkey_url, settings.valkey_timeout_seconds)
+        fail_open = FailOpen(
+            SharedStateMetrics(metrics), settings.valkey_timeout_seconds, settings.valkey_retry_seconds
+        )
+        quotas = TenantQuotas(quota_book(settings), shared, fail_open)
+        answers = Answers(local_answers, shared, fail_open)
+        generations = IndexGenerations(retriever, settings.cache_settle_seconds, FailOpenGenerations(shared, fail_open))
+    else:
+        quotas = TenantQuotas(quota_book(settings))
+        answers = Answers(local_answers)
+        generations = IndexGenerations(retriever, settings.cache_settle_seconds, MemoryGenerations())
+    # Ask and Search draw on the same per-tenant limits (shared through Valkey when it is set).
     ask = AskQuestion(
         embedder,
         retriever,
         GeneratorClient(generator_channel, settings.generate_timeout_seconds),
         limits,
         quotas,
-        AnswerCache(
-            settings.cache_ttl_seconds, settings.semantic_cache_threshold, settings.cache_max_entries_per_tenant
-        ),
+        answers,
         generations,
         observer,
     )
@@ -96,6 +117,8 @@ async def build(settings: GatewaySettings, provider: TracerProvider) -> GrpcServ
         await publisher.close()
         for channel in (embedder_channel, retriever_channel, generator_channel):
             await channel.close()
+        if shared is not None:
+            await shared.close()
 
     return GrpcService(
         settings=settings,

@@ -41,14 +41,23 @@ class GatewaySettings(ServiceSettings):
     # to 0.917 of the unanswerable questions; hybrid 0.984 and 0.75 (term matches give it something
     # to quote), 0.921 and 0.917 with a stricter relevance threshold. Search defaults to hybrid.
     ask_retrieval_mode: RetrievalMode = DENSE
-    # Per-tenant limits, per gateway replica (the state is in memory). Defaults for every tenant ...
+    # Shared tenant state: a Valkey (or Redis) URL, e.g. valkey://valkey:6379/0. Set, every replica
+    # applies the rate limits and token quotas together and shares exact answers; empty, each
+    # replica keeps its own in memory. See docs/limits.md.
+    valkey_url: str = ""
+    # Seconds one Valkey call may take (less when the request has less left); past it, the replica
+    # serves with its own limits (fail-open) ...
+    valkey_timeout_seconds: float = 0.25
+    # ... and tries Valkey again, one request at a time, after this many seconds.
+    valkey_retry_seconds: float = 1.0
+    # Per-tenant limits (all replicas together with valkey_url, else per replica). Defaults for every tenant ...
     requests_per_minute: int = 600
     request_burst: int = 0  # 0: as many as requests_per_minute
     tokens_per_minute: int = 200_000
     tokens_per_day: int = 5_000_000
     # ... and overrides: "tenant-b:rpm=5,tpm=2000,tpd=100000,burst=2;other:tpm=1000".
     tenant_limits: str = ""
-    # Answer caches (per tenant, per replica).
+    # Answer caches (per tenant; exact answers shared through valkey_url when set).
     cache_ttl_seconds: float = 600.0
     cache_max_entries_per_tenant: int = 512
     semantic_cache_threshold: float = 0.95

@@ -23,8 +23,13 @@ from services.indexer.settings import IndexerSettings
 
 async def build(settings: IndexerSettings, provider: TracerProvider) -> GrpcService:
     metrics = ServiceMetrics(settings.service_name)
-    embedder_channel = open_channel(settings.embedder_addr, provider, client_tls(settings, "embedder"))
-    retriever_channel = open_channel(settings.retriever_addr, provider, client_tls(settings, "retriever"))
+    checked = settings.client_health_checks
+    embedder_channel = open_channel(
+        settings.embedder_addr, provider, client_tls(settings, "embedder"), health_checked=checked
+    )
+    retriever_channel = open_channel(
+        settings.retriever_addr, provider, client_tls(settings, "retriever"), health_checked=checked
+    )
     index_batch = IndexBatch(
         Chunker(
             TokenCounter(settings.tokenizer_encoding),

@@ -87,3 +87,19 @@ def test_one_jaeger_config() -> None:
     assert (COMPOSE / "jaeger.yaml").read_text() == (DEPLOY / "k8s/base/jaeger/config.yaml").read_text()
     config = yaml.safe_load((COMPOSE / "jaeger.yaml").read_text())
     assert config["receivers"]["otlp"]["protocols"]["grpc"]["endpoint"] == "0.0.0.0:4317"
+
+
+def test_gateways_share_valkey_and_balance_over_backends() -> None:
+    services = load("compose.yaml")["services"]
+    valkey = services["valkey"]
+    assert valkey["image"].startswith("${VALKEY_IMAGE:-valkey/valkey:")  # the official image
+    assert "--appendonly" in valkey["command"] and "valkey-data:/data" in valkey["volumes"]
+    gateway = services["gateway"]
+    assert gateway["environment"]["GATEWAY_VALKEY_URL"] == "valkey://valkey:6379/0"
+    assert gateway["depends_on"]["valkey"]["condition"] == "service_healthy"
+    # dns:/// targets: `--scale embedder=2` puts both containers behind the name, and the
+    # callers' round-robin channels reach each.
+    for caller, backends in {"gateway": ("embedder", "retriever", "generator"), "indexer": ("embedder",)}.items():
+        for backend in backends:
+            address = services[caller]["environment"][f"{caller.upper()}_{backend.upper()}_ADDR"]
+            assert address.startswith(f"dns:///{backend}:"), address

@@ -195,3 +195,43 @@ def test_triton_serves_both_models_traced(rendered: dict[str, list[dict[str, Any
     # Every probe asks the gRPC port the services call, not the HTTP health that can outlive it.
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
         assert container[probe]["grpc"]["port"] == 8001, probe
+
+
+BACKENDS = {"embedder": 50052, "retriever": 50053, "generator": 50054}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_backends_are_headless_and_callers_balance_over_them(
+    rendered: dict[str, list[dict[str, Any]]], overlay: str
+) -> None:
+    """Callers reach every pod of a backend: the Service is headless (its name resolves to each ready
+    pod) and the callers' addresses are dns:/// targets (round-robin channels, ragmesh_kit.channels).
+    A ClusterIP would pin each long-lived HTTP/2 connection to one pod."""
+    docs = rendered[overlay]
+    for name, port in BACKENDS.items():
+        service = find(docs, "Service", name)
+        assert service["spec"].get("clusterIP") == "None", f"{name}: not headless"
+        assert port in {p["port"] for p in service["spec"]["ports"]}
+    for caller, backends in {"gateway": BACKENDS, "indexer": ("embedder", "retriever")}.items():
+        env = configmap(docs, f"{caller}-env")["data"]
+        for name in backends:
+            assert env[f"{caller.upper()}_{name.upper()}_ADDR"] == f"dns:///{name}:{BACKENDS[name]}"
+
+
+def test_valkey_statefulset_backs_the_gateways_shared_state(rendered: dict[str, list[dict[str, Any]]]) -> None:
+    docs = rendered["base"]
+    valkey = find(docs, "StatefulSet", "valkey")
+    assert valkey["spec"]["replicas"] == 1
+    pod = valkey["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["image"].startswith("valkey/valkey:")  # the official image
+    assert "--appendonly" in container["args"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    assert mounts["/data"] in {claim["metadata"]["name"] for claim in valkey["spec"]["volumeClaimTemplates"]}
+    assert "exec" in container["readinessProbe"]
+    service = find(docs, "Service", "valkey")
+    (port,) = service["spec"]["ports"]
+    url = configmap(docs, "gateway-env")["data"]["GATEWAY_VALKEY_URL"]
+    assert url == f"valkey://{service['metadata']['name']}:{port['port']}/0"

@@ -33,8 +33,12 @@ def _embed_calls(log: str) -> list[dict[str, object]]:
 def test_the_callers_deadline_reaches_the_embedders_triton_call(running_stack, unresponsive_peer) -> None:
     embedder_env = {"EMBEDDER_TRITON_URL": f"127.0.0.1:{unresponsive_peer}", "EMBEDDER_TRITON_TIMEOUT_SECONDS": "10"}
     with extra_service(running_stack, "embedder", "embedder-hung-triton", embedder_env, components.grpc_answers) as emb:
-        env = gateway_env(running_stack, GATEWAY_EMBEDDER_ADDR=emb.address)
-        with extra_service(running_stack, "gateway", "gateway-deadline", env) as gateway:
+        # This embedder reports NOT_SERVING (its Triton never answers), so the gateway is never
+        # ready either, and with client-side health checking it would refuse at once without
+        # calling it. The point here is what a call that reaches it does with the caller's
+        # deadline: the gateway calls it anyway, and is started once it answers at all.
+        env = gateway_env(running_stack, GATEWAY_EMBEDDER_ADDR=emb.address, GATEWAY_CLIENT_HEALTH_CHECKS="false")
+        with extra_service(running_stack, "gateway", "gateway-deadline", env, components.grpc_answers) as gateway:
             calls_before = len(_embed_calls(emb.log.read_text()))
             with grpc.insecure_channel(gateway.address) as channel:
                 stub = gateway_pb2_grpc.GatewayServiceStub(channel)

@@ -12,6 +12,7 @@ from ragmesh_kit.errors import DependencyFailed
 from services.gateway.app.answer_cache import AnswerCache, CacheKey, normalise_question
 from services.gateway.app.generations import IndexGenerations
 from services.gateway.app.quotas import QuotaBook, RetryLater, TenantLimits, parse_tenant_limits
+from services.gateway.app.shared_state import MemoryGenerations
 
 
 class Clock:
@@ -117,18 +118,18 @@ class States:
 
 def test_a_published_change_bumps_the_generation_and_settles_when_indexed() -> None:
     clock, states = Clock(), States()
-    generations = IndexGenerations(states, settle_seconds=30, clock=clock)
+    generations = IndexGenerations(states, settle_seconds=30, store=MemoryGenerations(), clock=clock)
 
     async def scenario() -> None:
         assert (await generations.current("t")).number == 0
-        generations.changed("t", "doc", version=5)
+        await generations.changed("t", "doc", version=5)
         current = await generations.current("t")
         assert current.number == 1 and not current.settled
         states.status = DocumentStatus("doc", ACCEPTED, 5)
         assert not (await generations.current("t")).settled
         states.status = DocumentStatus("doc", INDEXED, 5, chunk_count=2)
         assert (await generations.current("t")).settled
-        generations.changed("t", "doc", version=6)
+        await generations.changed("t", "doc", version=6)
         states.fail = True  # state unknown: settles after settle_seconds
         assert not (await generations.current("t")).settled
         clock.now += 30
@@ -151,7 +152,7 @@ class SlowStates:
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         await asyncio.sleep(0.01)
         for action in self.during_check:
-            action()  # type: ignore[operator]
+            await action()  # type: ignore[operator]
         self.during_check.clear()
         self.in_flight -= 1
         return DocumentStatus(document_id, INDEXED, 1, chunk_count=1)
@@ -159,11 +160,11 @@ class SlowStates:
 
 def test_pending_documents_are_checked_concurrently_and_a_newer_change_stays_pending() -> None:
     states = SlowStates()
-    generations = IndexGenerations(states, settle_seconds=30, clock=Clock())
+    generations = IndexGenerations(states, settle_seconds=30, store=MemoryGenerations(), clock=Clock())
 
     async def scenario() -> None:
         for number in range(4):
-            generations.changed("t", f"doc-{number}", version=1)
+            await generations.changed("t", f"doc-{number}", version=1)
         # Version 2 of doc-0 is published while version 1's state is being read.
         states.during_check.append(lambda: generations.changed("t", "doc-0", version=2))
         current = await generations.current("t")

@@ -45,3 +45,24 @@ class AskMetrics:
     def refused(self, reason: str) -> None:
         self._refused.labels(reason).inc()
         trace.get_current_span().set_attribute("ragmesh.refused", reason)
+
+
+class SharedStateMetrics:
+    """Whether the shared tenant state (Valkey) answers, and how often this replica did without it."""
+
+    def __init__(self, metrics: ServiceMetrics) -> None:
+        self._up = metrics.gauge(
+            "ragmesh_gateway_shared_state_up",
+            "1 while the shared tenant state (Valkey) answers; 0 while this replica uses its own limits and caches.",
+        )
+        self._fallbacks = metrics.counter(
+            "ragmesh_gateway_shared_state_fallbacks_total",
+            "Operations served without the shared tenant state (Valkey away), by operation.",
+            ["operation"],
+        )
+
+    def availability(self, up: bool) -> None:
+        self._up.set(1 if up else 0)
+
+    def fallback(self, operation: str) -> None:
+        self._fallbacks.labels(operation).inc()

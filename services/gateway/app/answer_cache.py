@@ -1,4 +1,5 @@
-"""Answer caches of the gateway, per tenant and in this process (each replica has its own).
+"""Answer caches of the gateway, per tenant and in this process (exact answers are also shared
+across replicas through Valkey when it is configured, see ``shared_state.Answers``).
 
 - Exact: (tenant, normalised question, index generation, request options) -> answer.
 - Semantic: a previous question of the same tenant, generation and options whose embedding has
@@ -10,12 +11,13 @@ see (documents written straight to Kafka, not through this gateway).
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from ragmesh_kit.domain import GeneratedAnswer
 
@@ -28,10 +30,11 @@ def normalise_question(text: str) -> str:
     return _SPACE.sub(" ", text.casefold()).strip(_EDGE_PUNCTUATION)
 
 
-def _cosine(left: Sequence[float], right: Sequence[float]) -> float:
-    dot = sum(a * b for a, b in zip(left, right, strict=False))
-    norms = math.sqrt(sum(a * a for a in left)) * math.sqrt(sum(b * b for b in right))
-    return dot / norms if norms else 0.0
+def _unit(vector: Sequence[float]) -> np.ndarray:
+    """The vector scaled to length 1 (float32), so a dot product is the cosine."""
+    array = np.asarray(vector, dtype=np.float32)
+    norm = float(np.linalg.norm(array))
+    return array / norm if norm else array
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class CacheKey:
 @dataclass
 class _Entry:
     key: CacheKey
-    vector: Sequence[float]
+    vector: np.ndarray  # unit length
     answer: GeneratedAnswer
     expires: float
 
@@ -63,6 +66,10 @@ class AnswerCache:
         self._max_entries = max_entries_per_tenant
         self._clock = clock
         self._tenants: dict[str, OrderedDict[CacheKey, _Entry]] = {}
+
+    @property
+    def ttl_seconds(self) -> float:
+        return self._ttl
 
     def _live(self, tenant_id: str) -> OrderedDict[CacheKey, _Entry]:
         entries = self._tenants.setdefault(tenant_id, OrderedDict())
@@ -82,22 +89,25 @@ class AnswerCache:
     def semantic(self, key: CacheKey, vector: Sequence[float]) -> GeneratedAnswer | None:
         """The closest earlier question of the tenant with the same generation and options."""
         entries = self._live(key.tenant_id)
-        best: _Entry | None = None
-        best_score = self._threshold
-        for entry in entries.values():
-            if entry.key.generation != key.generation or entry.key.options != key.options:
-                continue
-            score = _cosine(vector, entry.vector)
-            if score >= best_score:
-                best, best_score = entry, score
-        if best is None:
+        candidates = [
+            entry
+            for entry in entries.values()
+            if entry.key.generation == key.generation and entry.key.options == key.options
+        ]
+        if not candidates:
             return None
-        entries.move_to_end(best.key)
-        return best.answer
+        # One matrix product over the candidates: 512 entries of 384 floats take ~0.05 ms here,
+        # a Python loop ~46 ms (bench/shared_state.py).
+        scores = np.stack([entry.vector for entry in candidates]) @ _unit(vector)
+        best = int(np.argmax(scores))
+        if float(scores[best]) < self._threshold:
+            return None
+        entries.move_to_end(candidates[best].key)
+        return candidates[best].answer
 
     def store(self, key: CacheKey, vector: Sequence[float], answer: GeneratedAnswer) -> None:
         entries = self._live(key.tenant_id)
-        entries[key] = _Entry(key, list(vector), answer, self._clock() + self._ttl)
+        entries[key] = _Entry(key, _unit(vector), answer, self._clock() + self._ttl)
         entries.move_to_end(key)
         while len(entries) > self._max_entries:
             entries.popitem(last=False)

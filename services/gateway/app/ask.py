@@ -9,10 +9,11 @@ from dataclasses import dataclass
 
 from ragmesh_kit.domain import DENSE, GeneratedAnswer, GeneratedPiece, MetadataFilter, RetrievalMode, TokenUsage
 from ragmesh_kit.errors import DependencyFailed, InvalidArgument
-from services.gateway.app.answer_cache import AnswerCache, CacheKey, normalise_question
+from services.gateway.app.answer_cache import CacheKey, normalise_question
 from services.gateway.app.generations import IndexGenerations
 from services.gateway.app.ports import AskObserver, Embedder, Generator, Retriever
-from services.gateway.app.quotas import QuotaBook, QuotaLeft, RetryLater
+from services.gateway.app.quotas import QuotaLeft, RetryLater
+from services.gateway.app.shared_state import Answers, TenantQuotas
 
 # How an answer was served (CacheStatus in the protos).
 MISS = "miss"
@@ -82,8 +83,8 @@ class AskQuestion:
         retriever: Retriever,
         generator: Generator,
         limits: AskLimits,
-        quotas: QuotaBook,
-        cache: AnswerCache,
+        quotas: TenantQuotas,
+        cache: Answers,
         generations: IndexGenerations,
         observer: AskObserver,
         clock: Callable[[], float] = time.perf_counter,
@@ -109,17 +110,18 @@ class AskQuestion:
         plan = self._plan(question)
         tenant = question.tenant_id
         try:
-            self._quotas.admit(tenant)
+            await self._quotas.admit(tenant)
         except RetryLater as refused:
             self._observer.refused(refused.kind)
             raise
         key: CacheKey | None = None
         settled = False
-        if not question.bypass_cache:
-            generation = await self._generations.current(tenant)
+        generation = None if question.bypass_cache else await self._generations.current(tenant)
+        # An unknown generation (shared store away) uses no cached answer: the answer is computed.
+        if generation is not None and generation.known:
             settled = generation.settled
             key = CacheKey(tenant, normalise_question(question.text), generation.number, plan.options)
-            cached = self._cache.exact(key)
+            cached = await self._cache.exact(key)
             if cached is not None:
                 async for event in self._serve_cached(cached, EXACT_HIT, tenant, started):
                     yield event
@@ -131,7 +133,7 @@ class AskQuestion:
                 async for event in self._serve_cached(cached, SEMANTIC_HIT, tenant, started):
                     yield event
                 return
-        status = BYPASSED if key is None else MISS
+        status = BYPASSED if question.bypass_cache else MISS
         # The question goes along so the retriever can match its terms when the mode is hybrid.
         chunks = await self._retriever.search(
             tenant,
@@ -155,12 +157,11 @@ class AskQuestion:
             yield generated
         if final is None:
             raise DependencyFailed("generator: the stream ended without a final answer")
-        quota = self._quotas.charge(tenant, final.usage.total_tokens)
+        quota = await self._quotas.charge(tenant, final.usage.total_tokens)
         # Answers without sources are not kept: they are cheap and usually mean the documents
         # are not indexed yet.
         if key is not None and settled and final.citations:
-            self._cache.drop_older_generations(tenant, key.generation)
-            self._cache.store(key, vector, final)
+            await self._cache.store(key, vector, final)
         self._observer.answered(self._clock() - started, status)
         yield AskResult(final, status, quota)
 
@@ -171,7 +172,7 @@ class AskQuestion:
         yield GeneratedPiece(cached.answer)
         self._observer.answered(self._clock() - started, status)
         free = GeneratedAnswer(answer=cached.answer, citations=cached.citations, usage=TokenUsage())
-        yield AskResult(free, status, self._quotas.remaining(tenant))
+        yield AskResult(free, status, await self._quotas.remaining(tenant))
 
     async def answer(self, question: Question) -> AskResult:
         final: AskResult | None = None

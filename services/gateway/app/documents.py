@@ -68,7 +68,7 @@ class DocumentIntake:
             event_id=str(uuid.uuid4()),
         )
         await self._publisher.publish(command)
-        self._generations.changed(tenant_id, document_id, command.version)
+        await self._generations.changed(tenant_id, document_id, command.version)
         await self._record_accepted(command)
         return command
 
@@ -102,5 +102,5 @@ class DocumentIntake:
             event_id=str(uuid.uuid4()),
         )
         await self._publisher.publish(command)
-        self._generations.changed(tenant_id, document_id, command.version)
+        await self._generations.changed(tenant_id, document_id, command.version)
         return command

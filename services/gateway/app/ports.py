@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from ragmesh_kit.domain import (
@@ -12,6 +13,8 @@ from ragmesh_kit.domain import (
     RetrievalMode,
     ScoredChunk,
 )
+from services.gateway.app.answer_cache import CacheKey
+from services.gateway.app.quotas import QuotaLeft, TenantLimits
 
 
 class Embedder(Protocol):
@@ -61,3 +64,49 @@ class AskObserver(Protocol):
     def answered(self, seconds: float, cache: str) -> None: ...
 
     def refused(self, reason: str) -> None: ...
+
+
+class SharedStateUnavailable(Exception):
+    """The shared tenant store (Valkey) did not answer, or not in time."""
+
+
+@dataclass(frozen=True)
+class QuotaVerdict:
+    refused: str  # "" when admitted, else the limit hit (requests, tokens_per_minute, tokens_per_day)
+    retry_after_seconds: float
+    left: QuotaLeft
+
+
+class SharedQuotas(Protocol):
+    """The rules of ``quotas.QuotaBook``, applied atomically for every replica at once."""
+
+    async def admit(self, tenant: str, limits: TenantLimits) -> QuotaVerdict: ...
+
+    async def charge(self, tenant: str, limits: TenantLimits, tokens: int) -> QuotaLeft: ...
+
+    async def remaining(self, tenant: str, limits: TenantLimits) -> QuotaLeft: ...
+
+
+class SharedAnswers(Protocol):
+    """Exact-question answers every replica can serve."""
+
+    async def get(self, key: CacheKey) -> GeneratedAnswer | None: ...
+
+    async def put(self, key: CacheKey, answer: GeneratedAnswer, ttl_seconds: float) -> None: ...
+
+
+class GenerationStore(Protocol):
+    """Each tenant's index generation and its published-but-not-yet-indexed changes
+    (document -> (version, published at, epoch seconds)). None: not known right now."""
+
+    async def bump(self, tenant: str, document: str, version: int, now: float) -> int | None: ...
+
+    async def read(self, tenant: str) -> tuple[int, dict[str, tuple[int, float]]] | None: ...
+
+    async def settle(self, tenant: str, document: str, version: int) -> None: ...
+
+
+class SharedStateObserver(Protocol):
+    def fallback(self, operation: str) -> None: ...
+
+    def availability(self, up: bool) -> None: ...

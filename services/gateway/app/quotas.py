@@ -1,8 +1,8 @@
 """Per-tenant request rate limit and token quotas, kept in this process.
 
-The state lives in memory, so every gateway replica enforces the limits on its own share of the
-traffic: with N replicas behind a balancer a tenant gets up to N times the configured limits.
-A shared store (Redis) is the step when one replica is no longer enough.
+This book is the limits of a single gateway, and every replica's fallback: with the shared store
+set (GATEWAY_VALKEY_URL, see ``shared_state.py``) the same rules run inside Valkey, atomically for
+all replicas, and this book only answers while Valkey cannot.
 
 - Requests: a token bucket of ``burst`` requests refilled at ``rpm``/60 per second.
 - Tokens per minute: a token bucket of ``tpm`` tokens refilled at ``tpm``/60 per second, so a
@@ -78,6 +78,19 @@ class QuotaLeft:
     tokens_today: int
 
 
+REQUESTS, TOKENS_PER_MINUTE, TOKENS_PER_DAY = "requests", "tokens_per_minute", "tokens_per_day"
+
+
+def refusal(kind: str, tenant: str, limits: TenantLimits, retry_after_seconds: float) -> RetryLater:
+    """The refusal of one limit, worded the same wherever the limit is kept."""
+    what = {
+        REQUESTS: f"tenant {tenant} exceeded its rate limit of {limits.rpm} requests per minute",
+        TOKENS_PER_DAY: f"tenant {tenant} used its token quota of {limits.tpd} tokens per day",
+        TOKENS_PER_MINUTE: f"tenant {tenant} used its token quota of {limits.tpm} tokens per minute",
+    }[kind]
+    return RetryLater(kind, what, retry_after_seconds)
+
+
 class _Bucket:
     def __init__(self, capacity: float, per_second: float, now: float) -> None:
         self.capacity = capacity
@@ -132,22 +145,11 @@ class QuotaBook:
         state, now = self._state(tenant)
         limits = self.limits(tenant)
         if state.requests.level < 1:
-            raise RetryLater(
-                "requests",
-                f"tenant {tenant} exceeded its rate limit of {limits.rpm} requests per minute",
-                state.requests.seconds_until(1),
-            )
+            raise refusal(REQUESTS, tenant, limits, state.requests.seconds_until(1))
         if state.used_today >= limits.tpd:
-            midnight = (state.day + 1) * SECONDS_PER_DAY
-            raise RetryLater(
-                "tokens_per_day", f"tenant {tenant} used its token quota of {limits.tpd} tokens per day", midnight - now
-            )
+            raise refusal(TOKENS_PER_DAY, tenant, limits, (state.day + 1) * SECONDS_PER_DAY - now)
         if state.tokens.level <= 0:
-            raise RetryLater(
-                "tokens_per_minute",
-                f"tenant {tenant} used its token quota of {limits.tpm} tokens per minute",
-                state.tokens.seconds_until(1),
-            )
+            raise refusal(TOKENS_PER_MINUTE, tenant, limits, state.tokens.seconds_until(1))
         state.requests.level -= 1
 
     def charge(self, tenant: str, tokens: int) -> QuotaLeft:

@@ -12,7 +12,8 @@ from ragmesh_kit.domain import MetadataFilter, RetrievalMode, ScoredChunk
 from ragmesh_kit.errors import InvalidArgument
 from services.gateway.app.ask import AskLimits, checked_query
 from services.gateway.app.ports import AskObserver, Embedder, Retriever
-from services.gateway.app.quotas import QuotaBook, QuotaLeft, RetryLater
+from services.gateway.app.quotas import QuotaLeft, RetryLater
+from services.gateway.app.shared_state import TenantQuotas
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class SearchResult:
 
 class SearchChunks:
     def __init__(
-        self, embedder: Embedder, retriever: Retriever, limits: AskLimits, quotas: QuotaBook, observer: AskObserver
+        self, embedder: Embedder, retriever: Retriever, limits: AskLimits, quotas: TenantQuotas, observer: AskObserver
     ) -> None:
         self._embedder = embedder
         self._retriever = retriever
@@ -48,7 +49,7 @@ class SearchChunks:
             raise InvalidArgument("max_chunks_per_document is negative")
         per_document = query.max_chunks_per_document or self._limits.max_chunks_per_document
         try:
-            self._quotas.admit(query.tenant_id)
+            await self._quotas.admit(query.tenant_id)
         except RetryLater as refused:
             self._observer.refused(refused.kind)
             raise
@@ -56,4 +57,4 @@ class SearchChunks:
         chunks = await self._retriever.search(
             query.tenant_id, vector, top_k, query.filters, min_score, per_document, query.text, query.mode
         )
-        return SearchResult(chunks, self._quotas.remaining(query.tenant_id))
+        return SearchResult(chunks, await self._quotas.remaining(query.tenant_id))

@@ -21,6 +21,7 @@ Composition:
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -166,7 +167,10 @@ def _named_in(c: Candidate, named: frozenset[str]) -> frozenset[str]:
     lowered = c.unit.text.lower()
     present = [n for n in named if n in lowered]
     written = code_identifiers(c.unit.text) & frozenset(present) if present else frozenset()
-    return frozenset(f"id:{n}" for n in written | (c.subjects & named))
+    # A plain-word name ("pass", "break") in prose counts too, as a whole word: sources do not
+    # always mark it up as code.
+    plain = frozenset(n for n in present if n.isalpha() and re.search(rf"(?<![\w.]){re.escape(n)}(?![\w(.])", lowered))
+    return frozenset(f"id:{n}" for n in written | plain | (c.subjects & named))
 
 
 def score(
