@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from pydoc_data.topics import topics
 
@@ -11,6 +10,7 @@ import pytest
 
 from ragmesh.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from ragmesh_devstack.jaeger import JaegerQuery, Trace
+from tests.stack.test_query_helpers import ask_until_cited
 
 # Three documents from CPython's own reference text (pydoc_data), none written here.
 DOCUMENTS = {"python-pass": "pass", "python-break": "break", "python-global": "global"}
@@ -44,12 +44,7 @@ def submitted(gateway: gateway_pb2_grpc.GatewayServiceStub, auth: list[tuple[str
 @pytest.fixture(scope="module")
 def answered(gateway, auth, submitted) -> gateway_pb2.AskResponse:
     """Asks until the pass document is searchable (indexing is asynchronous, through Kafka)."""
-    deadline = time.monotonic() + 90
-    reply = _ask(gateway, auth, QUESTION)
-    while not any(c.document_id == "python-pass" for c in reply.citations) and time.monotonic() < deadline:
-        time.sleep(1)
-        reply = _ask(gateway, auth, QUESTION)
-    return reply
+    return ask_until_cited(gateway, auth[0][1], QUESTION, "python-pass")
 
 
 def test_answer_states_the_fact_and_cites_its_document(answered: gateway_pb2.AskResponse) -> None:
