@@ -165,7 +165,7 @@ def misses(outcomes: Sequence[Outcome]) -> list[str]:
 
 
 # Retrieval modes the in-process scorer runs (GoldenPipeline.ask_golden knows each by name).
-MODES = ("dense", "hybrid")
+MODES = ("dense", "hybrid", "dense+rerank", "hybrid+rerank")
 
 
 async def run_in_process(models_dir: Path, data_dir: Path, mode: str = "dense") -> list[Outcome]:

@@ -14,8 +14,10 @@ from ragmesh_kit.runner import run_service
 from ragmesh_kit.server import GrpcService
 from ragmesh_kit.service_clients import EmbedderClient, GeneratorClient, RetrieverClient
 from ragmesh_kit.tls import client_tls
+from ragmesh_kit.triton import TritonClient
 from services.gateway.adapters.kafka_publisher import KafkaDocumentPublisher
 from services.gateway.adapters.metrics import AskMetrics
+from services.gateway.adapters.triton_reranker import TritonReranker
 from services.gateway.app.answer_cache import AnswerCache
 from services.gateway.app.ask import AskLimits, AskQuestion
 from services.gateway.app.auth import ApiKeyAuthenticator, parse_key_entries
@@ -66,6 +68,14 @@ async def build(settings: GatewaySettings, provider: TracerProvider) -> GrpcServ
         default_min_score=settings.default_min_score,
         max_chunks_per_document=settings.max_chunks_per_document,
         retrieval_mode=settings.ask_retrieval_mode,
+        rerank_candidates=settings.rerank_candidates,
+    )
+    # Triton is reached only when reranking is on.
+    triton_channel = open_channel(settings.triton_url, provider) if settings.rerank else None
+    reranker = (
+        TritonReranker(TritonClient(triton_channel, settings.rerank_timeout_seconds), settings.rerank_model)
+        if triton_channel is not None
+        else None
     )
     # One quota book and one observer: Ask and Search draw on the same per-tenant limits.
     quotas = quota_book(settings)
@@ -81,6 +91,7 @@ async def build(settings: GatewaySettings, provider: TracerProvider) -> GrpcServ
         ),
         generations,
         observer,
+        reranker=reranker,
     )
     servicer = GatewayServicer(
         ApiKeyAuthenticator(load_key_entries(settings)),
@@ -94,8 +105,9 @@ async def build(settings: GatewaySettings, provider: TracerProvider) -> GrpcServ
 
     async def close_all() -> None:
         await publisher.close()
-        for channel in (embedder_channel, retriever_channel, generator_channel):
-            await channel.close()
+        for channel in (embedder_channel, retriever_channel, generator_channel, triton_channel):
+            if channel is not None:
+                await channel.close()
 
     return GrpcService(
         settings=settings,
@@ -108,6 +120,7 @@ async def build(settings: GatewaySettings, provider: TracerProvider) -> GrpcServ
             "embedder": health_check(embedder_channel),
             "retriever": health_check(retriever_channel),
             "generator": health_check(generator_channel),
+            **({"reranker": reranker.ready} if reranker is not None else {}),
         },
         shutdown_hooks=[close_all],
     )

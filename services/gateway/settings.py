@@ -41,6 +41,14 @@ class GatewaySettings(ServiceSettings):
     # to 0.917 of the unanswerable questions; hybrid 0.984 and 0.75 (term matches give it something
     # to quote), 0.921 and 0.917 with a stricter relevance threshold. Search defaults to hybrid.
     ask_retrieval_mode: RetrievalMode = DENSE
+    # Reranking for Ask: the Triton model "rerank" rescores rerank_candidates retrieved chunks
+    # sentence by sentence and the best top_k go to the generator. Measured on the golden set: see
+    # docs/benchmarks (RERANK_FIGURES).
+    rerank: bool = False
+    rerank_candidates: int = 15
+    triton_url: str = "127.0.0.1:8001"
+    rerank_model: str = "rerank"
+    rerank_timeout_seconds: float = 5.0
     # Per-tenant limits, per gateway replica (the state is in memory). Defaults for every tenant ...
     requests_per_minute: int = 600
     request_burst: int = 0  # 0: as many as requests_per_minute

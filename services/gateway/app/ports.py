@@ -61,3 +61,9 @@ class AskObserver(Protocol):
     def answered(self, seconds: float, cache: str) -> None: ...
 
     def refused(self, reason: str) -> None: ...
+
+
+class Reranker(Protocol):
+    async def rerank(self, question: str, candidates: Sequence[ScoredChunk]) -> list[float]:
+        """One score per candidate (candidates best first; higher is better)."""
+        ...
