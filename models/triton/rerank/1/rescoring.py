@@ -18,15 +18,33 @@ import numpy as np
 _SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(`])|\n+")
 # A sentence shorter than this (after stripping) is markup or a fragment, not evidence.
 MIN_SENTENCE_CHARS = 12
-# Sentences per chunk kept for scoring (the first ones): bounds the cost of a pathological chunk.
+# Sentences per chunk kept for scoring (the first ones) and characters per sentence: bound the cost of
+# a pathological chunk (a long code line would pad every sentence of its batch).
 MAX_SENTENCES = 24
+MAX_SENTENCE_CHARS = 300
+# Texts per encoder call; calls take texts of similar length so little of each batch is padding.
+BATCH = 32
 
 
 def sentences(text: str) -> list[str]:
     """The chunk's sentences and lines worth scoring; the whole text when none is long enough."""
     parts = [p.strip() for p in _SPLIT.split(text)]
-    kept = [p for p in parts if len(p) >= MIN_SENTENCE_CHARS and any(c.isalnum() for c in p)]
-    return kept[:MAX_SENTENCES] or [text.strip() or text]
+    kept = [p[:MAX_SENTENCE_CHARS] for p in parts if len(p) >= MIN_SENTENCE_CHARS and any(c.isalnum() for c in p)]
+    return kept[:MAX_SENTENCES] or [text.strip()[:MAX_SENTENCE_CHARS] or text]
+
+
+def embed_by_length(embed: Callable[[list[str]], np.ndarray], texts: list[str]) -> np.ndarray:
+    """``embed`` over ``texts`` in batches of similar length, rows back in the order of ``texts``."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    rows: np.ndarray | None = None
+    for start in range(0, len(order), BATCH):
+        part = order[start : start + BATCH]
+        vectors = embed([texts[i] for i in part])
+        if rows is None:
+            rows = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
+        rows[part] = vectors
+    assert rows is not None
+    return rows
 
 
 def blend(best_cosines: Sequence[float], rank_weight: float) -> np.ndarray:
@@ -47,7 +65,7 @@ def rescore(
     rank_weight: float = 0.1,
 ) -> np.ndarray:
     """One score per chunk (higher is better); ``chunks`` in retrieval order, best first. ``embed``
-    returns unit-length rows, so a dot product is the cosine. One encoder call for all sentences."""
+    returns unit-length rows, so a dot product is the cosine."""
     if not chunks:
         return np.zeros(0, dtype=np.float32)
     texts = [question]
@@ -57,7 +75,7 @@ def rescore(
         for sentence in sentences(chunk):
             texts.append(f"{title}: {sentence}" if title else sentence)
             owners.append(index)
-    vectors = embed(texts)
+    vectors = embed_by_length(embed, texts)
     cosines = vectors[1:] @ vectors[0]
     best = np.full(len(chunks), -1.0, dtype=np.float32)
     np.maximum.at(best, np.asarray(owners), cosines.astype(np.float32))
