@@ -75,7 +75,7 @@ class GoldenPipeline(InProcessPipeline):
     MIN_SCORE = 0.15
     PER_DOCUMENT = 3
     # Reranking (the Triton model "rerank"'s defaults and the gateway's GATEWAY_RERANK_CANDIDATES).
-    RERANK_CANDIDATES = 15
+    RERANK_CANDIDATES = 10
     RANK_WEIGHT = 0.1
 
     @classmethod

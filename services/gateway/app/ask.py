@@ -32,7 +32,7 @@ class AskLimits:
     # How Ask retrieves the chunks it answers from (Search takes the mode per request).
     retrieval_mode: RetrievalMode = DENSE
     # With a reranker: how many chunks retrieval fetches for it to choose top_k from.
-    rerank_candidates: int = 15
+    rerank_candidates: int = 10
 
 
 @dataclass(frozen=True)

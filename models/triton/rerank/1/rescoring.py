@@ -20,8 +20,8 @@ _SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(`])|\n+")
 MIN_SENTENCE_CHARS = 12
 # Sentences per chunk kept for scoring (the first ones) and characters per sentence: bound the cost of
 # a pathological chunk (a long code line would pad every sentence of its batch).
-MAX_SENTENCES = 24
-MAX_SENTENCE_CHARS = 300
+MAX_SENTENCES = 12
+MAX_SENTENCE_CHARS = 200
 # Texts per encoder call; calls take texts of similar length so little of each batch is padding.
 BATCH = 32
 
