@@ -27,6 +27,6 @@ def best_first(candidates: Sequence[ScoredChunk], scores: Sequence[float], top_k
 async def reranked(
     reranker: Reranker, question: str, candidates: Sequence[ScoredChunk], top_k: int
 ) -> list[ScoredChunk]:
-    if len(candidates) <= 1:
-        return list(candidates[:top_k])
+    if not candidates:
+        return []
     return best_first(candidates, await reranker.rerank(question, candidates), top_k)
