@@ -19,8 +19,10 @@ from services.retriever.app.chunk_index import diversify
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "models/triton/generator/1"))
+sys.path.insert(0, str(ROOT / "models/triton/rerank/1"))
 
 import extractive  # noqa: E402
+import rescoring  # noqa: E402
 
 from bench.limits import embed_all, encoder  # noqa: E402
 
@@ -72,6 +74,9 @@ class GoldenPipeline(InProcessPipeline):
 
     MIN_SCORE = 0.15
     PER_DOCUMENT = 3
+    # Reranking (the Triton model "rerank"'s defaults and the gateway's GATEWAY_RERANK_CANDIDATES).
+    RERANK_CANDIDATES = 10
+    RANK_WEIGHT = 0.1
 
     @classmethod
     async def build_titled(
@@ -100,14 +105,27 @@ class GoldenPipeline(InProcessPipeline):
         found = await self.store.search(TENANT, vector.tolist(), 50, [], self.MIN_SCORE, question)
         return diversify(found, top_k, self.PER_DOCUMENT)
 
+    def rerank(self, question: str, found: Sequence[ScoredChunk], top_k: int) -> list[ScoredChunk]:
+        """The candidates reordered by sentence-level rescoring, the best ``top_k`` kept."""
+        texts = [item.chunk.text for item in found]
+        titles = [item.chunk.title for item in found]
+        scores = rescoring.rescore(self.encoder.embed, question, texts, titles, self.RANK_WEIGHT)
+        order = sorted(range(len(found)), key=lambda i: -float(scores[i]))
+        return [found[i] for i in order[:top_k]]
+
     async def ask_golden(
         self, question: str, mode: str = "dense", top_k: int = 5
     ) -> tuple[str, list[Citation], list[ScoredChunk]]:
-        """The answer, its citations and the retrieved chunks (best first)."""
-        retrieve = {"dense": self.dense, "hybrid": self.hybrid}.get(mode)
-        if retrieve is None:
+        """The answer, its citations and the retrieved chunks (best first). A mode ending in
+        "+rerank" retrieves RERANK_CANDIDATES chunks and keeps the best top_k after rescoring."""
+        base, _, rerank = mode.partition("+")
+        retrieve = {"dense": self.dense, "hybrid": self.hybrid}.get(base)
+        if retrieve is None or rerank not in ("", "rerank"):
             raise ValueError(f"unknown retrieval mode {mode!r}")
-        found = await retrieve(question, top_k)
+        if rerank:
+            found = self.rerank(question, await retrieve(question, max(top_k, self.RERANK_CANDIDATES)), top_k)
+        else:
+            found = await retrieve(question, top_k)
         prompt = self.prompts.build(question, found, self.max_context_tokens)
         answer = prompt.restore(extractive.answer(prompt.text)).strip()
         return answer, extract_citations(answer, prompt.sources), list(found)

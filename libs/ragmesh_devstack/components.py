@@ -193,9 +193,11 @@ def _model_repository(settings: StackSettings) -> Path:
     if settings.llm_enabled:
         llm_model_files(settings.root, repository / "llm" / "1")
     artifacts = settings.deps_dir / "models"
-    version_dir = repository / "minilm" / "1"
-    (version_dir / "model.onnx").symlink_to((artifacts / "minilm-int8.onnx").resolve())
-    (version_dir / "tokenizer.json").symlink_to((artifacts / "tokenizer.json").resolve())
+    # "rerank" scores sentences with the same encoder as "minilm".
+    for model in ("minilm", "rerank"):
+        version_dir = repository / model / "1"
+        (version_dir / "model.onnx").symlink_to((artifacts / "minilm-int8.onnx").resolve())
+        (version_dir / "tokenizer.json").symlink_to((artifacts / "tokenizer.json").resolve())
     if settings.causal_lm_model_dir:
         config = repository / "causal_lm" / "config.pbtxt"
         environment = (settings.deps_dir / "model-build-venv").resolve()
@@ -337,6 +339,7 @@ def services(settings: StackSettings) -> list[Component]:
                 "GATEWAY_EMBEDDER_ADDR": f"127.0.0.1:{s.embedder_port}",
                 "GATEWAY_RETRIEVER_ADDR": f"127.0.0.1:{s.retriever_port}",
                 "GATEWAY_GENERATOR_ADDR": f"127.0.0.1:{s.generator_port}",
+                "GATEWAY_TRITON_URL": triton_url,
                 "GATEWAY_KAFKA_BOOTSTRAP": kafka_addr,
                 "GATEWAY_API_KEYS_FILE": str(s.run_dir / "api-keys"),
                 "GATEWAY_VALKEY_URL": f"valkey://127.0.0.1:{s.valkey_port}/0",

@@ -14,8 +14,10 @@ from ragmesh_kit.runner import run_service
 from ragmesh_kit.server import GrpcService
 from ragmesh_kit.service_clients import EmbedderClient, GeneratorClient, RetrieverClient
 from ragmesh_kit.tls import client_tls
+from ragmesh_kit.triton import TritonClient
 from services.gateway.adapters.kafka_publisher import KafkaDocumentPublisher
 from services.gateway.adapters.metrics import AskMetrics, SharedStateMetrics
+from services.gateway.adapters.triton_reranker import TritonReranker
 from services.gateway.adapters.valkey_state import ValkeyState
 from services.gateway.app.answer_cache import AnswerCache
 from services.gateway.app.ask import AskLimits, AskQuestion
@@ -74,6 +76,14 @@ async def build(settings: GatewaySettings, provider: TracerProvider) -> GrpcServ
         default_min_score=settings.default_min_score,
         max_chunks_per_document=settings.max_chunks_per_document,
         retrieval_mode=settings.ask_retrieval_mode,
+        rerank_candidates=settings.rerank_candidates,
+    )
+    # Triton is reached only when reranking is on.
+    triton_channel = open_channel(settings.triton_url, provider, health_checked=False) if settings.rerank else None
+    reranker = (
+        TritonReranker(TritonClient(triton_channel, settings.rerank_timeout_seconds), settings.rerank_model)
+        if triton_channel is not None
+        else None
     )
     observer = AskMetrics(metrics)
     local_answers = AnswerCache(
@@ -102,6 +112,7 @@ async def build(settings: GatewaySettings, provider: TracerProvider) -> GrpcServ
         answers,
         generations,
         observer,
+        reranker=reranker,
     )
     servicer = GatewayServicer(
         ApiKeyAuthenticator(load_key_entries(settings)),
@@ -115,8 +126,9 @@ async def build(settings: GatewaySettings, provider: TracerProvider) -> GrpcServ
 
     async def close_all() -> None:
         await publisher.close()
-        for channel in (embedder_channel, retriever_channel, generator_channel):
-            await channel.close()
+        for channel in (embedder_channel, retriever_channel, generator_channel, triton_channel):
+            if channel is not None:
+                await channel.close()
         if shared is not None:
             await shared.close()
 
@@ -131,6 +143,7 @@ async def build(settings: GatewaySettings, provider: TracerProvider) -> GrpcServ
             "embedder": health_check(embedder_channel),
             "retriever": health_check(retriever_channel),
             "generator": health_check(generator_channel),
+            **({"reranker": reranker.ready} if reranker is not None else {}),
         },
         shutdown_hooks=[close_all],
     )

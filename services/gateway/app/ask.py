@@ -11,8 +11,9 @@ from ragmesh_kit.domain import DENSE, GeneratedAnswer, GeneratedPiece, MetadataF
 from ragmesh_kit.errors import DependencyFailed, InvalidArgument
 from services.gateway.app.answer_cache import CacheKey, normalise_question
 from services.gateway.app.generations import IndexGenerations
-from services.gateway.app.ports import AskObserver, Embedder, Generator, Retriever
+from services.gateway.app.ports import AskObserver, Embedder, Generator, Reranker, Retriever
 from services.gateway.app.quotas import QuotaLeft, RetryLater
+from services.gateway.app.rerank import candidate_count, reranked
 from services.gateway.app.shared_state import Answers, TenantQuotas
 
 # How an answer was served (CacheStatus in the protos).
@@ -31,6 +32,8 @@ class AskLimits:
     max_chunks_per_document: int = 0
     # How Ask retrieves the chunks it answers from (Search takes the mode per request).
     retrieval_mode: RetrievalMode = DENSE
+    # With a reranker: how many chunks retrieval fetches for it to choose top_k from.
+    rerank_candidates: int = 10
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ class AskQuestion:
         generations: IndexGenerations,
         observer: AskObserver,
         clock: Callable[[], float] = time.perf_counter,
+        reranker: Reranker | None = None,
     ) -> None:
         self._embedder = embedder
         self._retriever = retriever
@@ -98,6 +102,7 @@ class AskQuestion:
         self._generations = generations
         self._observer = observer
         self._clock = clock
+        self._reranker = reranker
 
     def _plan(self, question: Question) -> _Plan:
         top_k, min_score = checked_query(self._limits, "question", question.text, question.top_k, question.min_score)
@@ -135,16 +140,19 @@ class AskQuestion:
                 return
         status = BYPASSED if question.bypass_cache else MISS
         # The question goes along so the retriever can match its terms when the mode is hybrid.
+        fetch = plan.top_k if self._reranker is None else candidate_count(plan.top_k, self._limits.rerank_candidates)
         chunks = await self._retriever.search(
             tenant,
             vector,
-            plan.top_k,
+            fetch,
             question.filters,
             plan.min_score,
             self._limits.max_chunks_per_document,
             question.text,
             self._limits.retrieval_mode,
         )
+        if self._reranker is not None:
+            chunks = await reranked(self._reranker, question.text, chunks, plan.top_k)
         final: GeneratedAnswer | None = None
         first_sent = False
         async for generated in self._generator.generate(question.text, chunks, question.max_context_tokens):

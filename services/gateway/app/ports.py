@@ -110,3 +110,9 @@ class SharedStateObserver(Protocol):
     def fallback(self, operation: str) -> None: ...
 
     def availability(self, up: bool) -> None: ...
+
+
+class Reranker(Protocol):
+    async def rerank(self, question: str, candidates: Sequence[ScoredChunk]) -> list[float]:
+        """One score per candidate (candidates best first; higher is better)."""
+        ...
