@@ -77,6 +77,8 @@ def cases() -> list[Case]:
     by_id = {doc["document_id"]: doc for doc in corpus}
     out = []
     for index, item in enumerate(json.loads((GOLDEN / "questions.json").read_text())):
+        if item["category"] != "plain":
+            continue  # answerable plain facts: the prompts the bench sends
         others = [d["document_id"] for d in corpus if d["document_id"] != item["expected_document"]]
         ids = [item["expected_document"], *others[index % 3 : index % 3 + 2]]
         chunks = [
