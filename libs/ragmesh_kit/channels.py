@@ -85,6 +85,11 @@ def open_channel(
         ("grpc.service_config", json.dumps(config)),
         # A headless Service's pods change: resolve again at most every 5 s when a connection drops.
         ("grpc.dns_min_time_between_resolutions_ms", 5_000),
+        # A restarted replica is back within a second or two: reconnect attempts back off to 2 s at
+        # most (gRPC's default grows to 120 s, leaving a recovered backend unused meanwhile).
+        ("grpc.initial_reconnect_backoff_ms", 200),
+        ("grpc.min_reconnect_backoff_ms", 200),
+        ("grpc.max_reconnect_backoff_ms", 2_000),
     ]
     interceptors = client_tracing_interceptors(tracer_provider)
     if tls is None:

@@ -85,7 +85,12 @@ async def test_embedder_outage_is_retried_until_it_is_back(ingestion: Ingestion)
     try:
         await wait_until(started, 120, "the first chunks")
         await asyncio.to_thread(table.stop, "embedder")
-        stopped_at = await ingestion.retriever.count_chunks(tenant)
+        # Embeddings the draining embedder answered may still be written: once the count holds for
+        # 2 s, nothing else can be written without the embedder.
+        stopped_at = -1
+        while (count := await ingestion.retriever.count_chunks(tenant)) != stopped_at:
+            stopped_at = count
+            await asyncio.sleep(2)
         await asyncio.sleep(10)
         assert stopped_at < total, "all done before the embedder stopped"
         # Nothing moves while the embedder is away (the indexer retries, it does not skip).

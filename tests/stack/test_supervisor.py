@@ -26,8 +26,16 @@ def _ask(gateway, auth) -> gateway_pb2.AskResponse | None:  # type: ignore[no-un
         return None
 
 
+def _submitted(gateway, key: str) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        submit(gateway, key, "supervised-nonlocal", "nonlocal", topics["nonlocal"])
+    except grpc.RpcError:
+        return False  # a part an earlier test restarted may not be reachable again yet
+    return True
+
+
 def test_a_hung_triton_is_reported_and_restarted(gateway, auth, running_stack) -> None:
-    submit(gateway, running_stack.api_key, "supervised-nonlocal", "nonlocal", topics["nonlocal"])
+    eventually(lambda: _submitted(gateway, running_stack.api_key), "the document submitted", 30)
     ask_until_cited(gateway, running_stack.api_key, QUESTION, "supervised-nonlocal")
     settings = running_stack.settings.model_copy(
         update={"supervise": True, "supervise_interval_seconds": 1.0, "supervise_grace_seconds": 15.0}
