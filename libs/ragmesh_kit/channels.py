@@ -86,9 +86,10 @@ def open_channel(
         # A headless Service's pods change: resolve again at most every 5 s when a connection drops.
         ("grpc.dns_min_time_between_resolutions_ms", 5_000),
         # A restarted replica is back within a second or two: reconnect attempts back off to 2 s at
-        # most (gRPC's default grows to 120 s, leaving a recovered backend unused meanwhile).
+        # most (gRPC's default grows to 120 s, leaving a recovered backend unused meanwhile). Not
+        # grpc.min_reconnect_backoff_ms: that is also the connect timeout (20 s), and a peer slow to
+        # handshake must fail by the caller's deadline, not as UNAVAILABLE.
         ("grpc.initial_reconnect_backoff_ms", 200),
-        ("grpc.min_reconnect_backoff_ms", 200),
         ("grpc.max_reconnect_backoff_ms", 2_000),
     ]
     interceptors = client_tracing_interceptors(tracer_provider)
