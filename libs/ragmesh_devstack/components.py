@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from tritonclient.grpc import service_pb2, service_pb2_grpc
 
+from ragmesh_devstack.model_repository import build_model_repository
 from ragmesh_devstack.processes import ProcessSpec
 from ragmesh_devstack.settings import StackSettings
 
@@ -177,55 +177,6 @@ def jaeger(settings: StackSettings) -> Component:
     )
 
 
-def _model_repository(settings: StackSettings) -> Path:
-    """Copies the repo's model sources into .run/ and links in the built artifacts. causal_lm is
-    left out unless a model folder is configured (it needs torch, from the model-build venv)."""
-    repository = settings.run_dir / "model-repository"
-    shutil.rmtree(repository, ignore_errors=True)
-    skipped: tuple[str, ...] = () if settings.causal_lm_model_dir else ("causal_lm",)
-    if not settings.llm_enabled:
-        skipped += ("llm",)
-    shutil.copytree(
-        settings.root / "models/triton",
-        repository,
-        ignore=shutil.ignore_patterns("__pycache__", "*.onnx", "tokenizer.json", *skipped),
-    )
-    if settings.llm_enabled:
-        llm_model_files(settings.root, repository / "llm" / "1")
-    artifacts = settings.deps_dir / "models"
-    # "rerank" scores sentences with the same encoder as "minilm".
-    for model in ("minilm", "rerank"):
-        version_dir = repository / model / "1"
-        (version_dir / "model.onnx").symlink_to((artifacts / "minilm-int8.onnx").resolve())
-        (version_dir / "tokenizer.json").symlink_to((artifacts / "tokenizer.json").resolve())
-    if settings.causal_lm_model_dir:
-        config = repository / "causal_lm" / "config.pbtxt"
-        environment = (settings.deps_dir / "model-build-venv").resolve()
-        model_dir = Path(settings.causal_lm_model_dir).resolve()
-        text = config.read_text().replace(
-            'key: "hf_model_dir"\n  value: { string_value: "" }',
-            f'key: "hf_model_dir"\n  value: {{ string_value: "{model_dir}" }}',
-        )
-        config.write_text(
-            text + f'parameters: {{\n  key: "EXECUTION_ENV_PATH"\n  value: {{ string_value: "{environment}" }}\n}}\n'
-        )
-    return repository
-
-
-def llm_model_files(root: Path, version_dir: Path) -> None:
-    """The llm model imports its engine package and the extractive evidence selection from its own
-    folder (the Python backend's stub puts no project path on sys.path)."""
-    shutil.copytree(
-        root / "libs/ragmesh_llm", version_dir / "ragmesh_llm", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    shutil.copy2(root / "models/triton/generator/1/extractive.py", version_dir / "extractive.py")
-    shutil.copytree(
-        root / "models/triton/generator/1/ragmesh_answering",
-        version_dir / "ragmesh_answering",
-        ignore=shutil.ignore_patterns("__pycache__"),
-    )
-
-
 def triton(settings: StackSettings) -> Component:
     venv_bin = str(Path(sys.executable).parent)
     server = settings.deps_dir / "tritonserver"
@@ -263,7 +214,7 @@ def triton(settings: StackSettings) -> Component:
 
     def prepare() -> None:
         workdir.mkdir(parents=True, exist_ok=True)
-        _model_repository(settings)
+        build_model_repository(settings)
 
     return Component(
         "triton",
