@@ -74,7 +74,40 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
             big["unfiltered_p50_ms"] <= 5,
         ),
     ]
+    before = results.get("ask_vs_baseline", {})
+    if "p50_delta_ms" in before:
+        rows.append(
+            (
+                "Ask p50 at c=1 vs before the answer-quality work (same run)",
+                f"{before['today']['p50_ms']:.1f} - {before['baseline']['p50_ms']:.1f}"
+                f" = {before['p50_delta_ms']:+.1f} ms",
+                "<= +2 ms",
+                before["p50_delta_ms"] <= 2,
+            )
+        )
     return rows
+
+
+def _baseline_section(results: dict[str, Any]) -> list[str]:
+    before = results.get("ask_vs_baseline")
+    if not before:
+        return []
+    if "skipped" in before:
+        return ["## Ask before and after the answer-quality work", "", f"Left out: {before['skipped']}", ""]
+    return [
+        "## Ask before and after the answer-quality work (c=1, alternating call by call)",
+        "",
+        f"Baseline: the extractive model of commit {before['baseline_commit'][:12]} beside today's, each",
+        "with its own generator service and gateway, sharing embedder, retriever and Triton.",
+        "",
+        "| path | calls | p50 ms | p95 ms |",
+        "|---|---|---|---|",
+        *(
+            f"| {name} | {before[name]['calls']} | {before[name]['p50_ms']} | {before[name]['p95_ms']} |"
+            for name in ("today", "baseline")
+        ),
+        "",
+    ]
 
 
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
@@ -126,6 +159,7 @@ def write(results: dict[str, Any], out: Path) -> None:
         "## Ask pipeline in-process (no gRPC, no Triton)",
         "",
         _table([results["ask_in_process"]], load_cols),
+        *_baseline_section(results),
         *(golden.markdown(results["golden"]) if "golden" in results else []),
         "## Naive baseline (FastAPI, model per request, brute-force search)",
         "",
