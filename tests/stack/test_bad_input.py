@@ -9,6 +9,7 @@ counts are written to <run dir>/bad-input-cases.json (test_case_count_and_every_
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import secrets
 from collections import Counter
@@ -60,7 +61,7 @@ def stubs(running_stack: RunningStack) -> Iterator[Stubs]:
     key = f"rmk_{secrets.token_hex(16)}"
     env = gateway_env(
         running_stack,
-        GATEWAY_API_KEYS=f"{hashlib.sha256(key.encode()).hexdigest()}:{FUZZ_TENANT}",
+        GATEWAY_API_KEYS=json.dumps({hashlib.sha256(key.encode()).hexdigest(): FUZZ_TENANT}),
         GATEWAY_REQUESTS_PER_MINUTE="100000",
         GATEWAY_TOKENS_PER_MINUTE="100000000",
         GATEWAY_TOKENS_PER_DAY="1000000000",

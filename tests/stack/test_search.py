@@ -178,8 +178,8 @@ def test_search_draws_on_the_rate_limit_with_ask(running_stack: RunningStack) ->
     key = f"rmk_{secrets.token_hex(16)}"
     env = gateway_env(
         running_stack,
-        GATEWAY_API_KEYS=f"{hashlib.sha256(key.encode()).hexdigest()}:search-tight",
-        GATEWAY_TENANT_LIMITS="search-tight:rpm=2,burst=2",
+        GATEWAY_API_KEYS=json.dumps({hashlib.sha256(key.encode()).hexdigest(): "search-tight"}),
+        GATEWAY_TENANT_LIMITS=json.dumps({"search-tight": {"rpm": 2, "burst": 2}}),
     )
     with (
         extra_service(running_stack, "gateway", "gateway-search-tight", env) as service,
