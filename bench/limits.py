@@ -3,16 +3,12 @@ same threads as the Triton model; and int8 vs fp32 (speed ratio, cosine on real 
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "models/triton/minilm/1"))
-
-from encoder import OnnxSentenceEncoder  # noqa: E402
+from ragmesh_models.encoder import OnnxSentenceEncoder
 
 
 def encoder(models_dir: Path, variant: str = "int8", threads: int = 2) -> OnnxSentenceEncoder:

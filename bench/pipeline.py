@@ -3,28 +3,21 @@ extractive generator, called in one process (no gRPC, no Triton) — the floor t
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from bench.limits import embed_all, encoder
+from ragmesh_answering import extractive
 from ragmesh_kit.domain import Chunk, ChunkWithVector, Citation, ScoredChunk
 from ragmesh_kit.tokens import TokenCounter
+from ragmesh_models import rescoring
 from services.generator.app.citations import extract_citations
 from services.generator.app.prompt import PromptBuilder
 from services.indexer.app.chunker import Chunker, ChunkingPolicy
 from services.retriever.adapters.qdrant_edge_store import QdrantEdgeStore
 from services.retriever.app.chunk_index import diversify
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "models/triton/generator/1"))
-sys.path.insert(0, str(ROOT / "models/triton/rerank/1"))
-
-import extractive  # noqa: E402
-import rescoring  # noqa: E402
-
-from bench.limits import embed_all, encoder  # noqa: E402
 
 TENANT = "bench"
 

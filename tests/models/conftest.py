@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from ragmesh_devstack import components
-from ragmesh_devstack.model_repository import llm_model_files
+from ragmesh_devstack.model_repository import link_model_packages
 from ragmesh_devstack.processes import ProcessTable
 from ragmesh_devstack.settings import StackSettings
 from ragmesh_kit.triton import BoolTensor, BytesTensor, Tensor, TritonClient
@@ -80,7 +80,7 @@ def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlmServer]:
     repository = work / "repository"
     for name in ("llm", "generator"):
         shutil.copytree(ROOT / "models/triton" / name, repository / name, ignore=shutil.ignore_patterns("__pycache__"))
-    llm_model_files(ROOT, repository / "llm" / "1")
+    link_model_packages(ROOT, repository)
     ports = {"triton_http_port": _free_port(), "triton_grpc_port": _free_port(), "triton_metrics_port": _free_port()}
     settings = StackSettings(root=ROOT, instance=f"llm-{os.getpid()}", triton_tracing=False, **ports)
     spec = components.triton(settings).spec

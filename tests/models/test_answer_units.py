@@ -3,16 +3,10 @@ sources and on every question of the golden set with its document's chunks as th
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "models" / "triton" / "generator" / "1"))
-
-import extractive as ex
-
 from bench.golden import corpus, questions, quote_is_verbatim
+from ragmesh_answering import extractive as ex
 from ragmesh_kit.domain import Chunk, ScoredChunk
 from ragmesh_kit.tokens import TokenCounter
 from services.generator.app.citations import extract_citations, quotes

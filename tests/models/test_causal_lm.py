@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -19,15 +18,15 @@ import grpc
 import pytest
 
 from ragmesh_devstack import components
+from ragmesh_devstack.model_repository import link_model_packages
 from ragmesh_devstack.processes import ProcessTable
 from ragmesh_devstack.settings import StackSettings
 from ragmesh_kit.errors import RagmeshError
 from ragmesh_kit.triton import BoolTensor, BytesTensor, Tensor, TritonClient
+from ragmesh_models import causal_lm
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_SOURCE = ROOT / "models" / "triton" / "causal_lm"
-sys.path.insert(0, str(MODEL_SOURCE / "1"))
-import causal_lm  # noqa: E402
 
 
 def _torch_env() -> Path:
@@ -87,6 +86,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )
     repository = work / "repository"
     shutil.copytree(MODEL_SOURCE, repository / "causal_lm", ignore=shutil.ignore_patterns("__pycache__"))
+    link_model_packages(ROOT, repository)
     config = repository / "causal_lm" / "config.pbtxt"
     config.write_text(
         config.read_text().replace(

@@ -1,23 +1,17 @@
-"""Sentence-level rescoring (models/triton/rerank/1/rescoring.py) and the gateway's rerank policy."""
+"""Sentence-level rescoring (libs/ragmesh_models/rescoring.py) and the gateway's rerank policy."""
 
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from ragmesh_kit.domain import Chunk, ScoredChunk
 from ragmesh_kit.errors import DependencyFailed
+from ragmesh_models import rescoring
 from services.gateway.app.rerank import best_first, candidate_count, reranked
-
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "models/triton/rerank/1"))
-
-import rescoring  # noqa: E402
 
 VOCABULARY = ("global", "statement", "names", "declare", "loop", "break", "with", "context", "manager", "the")
 

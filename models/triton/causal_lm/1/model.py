@@ -11,26 +11,20 @@ Decoupled; speaks the tensor interface of Triton's vLLM backend, like the "gener
   exclude_input_in_output=true); with stream=true, exclude_input_in_output=false is an error.
 - Cancellation is checked before each token: generation stops, it is logged, and the request ends with
   an error response (CANCELLED) + FINAL.
-Sampling parameters: see causal_lm.py. Config parameters: hf_model_dir (empty: not configured, every
+Sampling parameters: see ragmesh_models/causal_lm.py. Config parameters: hf_model_dir (empty: not configured, every
 request is refused and torch is never imported), max_concurrency (worker threads), torch_threads.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import triton_python_backend_utils as pb_utils
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
-
-import causal_lm  # noqa: E402
+from ragmesh_models import causal_lm
 
 FINAL = pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL
 

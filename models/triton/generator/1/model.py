@@ -5,7 +5,7 @@ Decoupled; speaks the tensor interface of Triton's vLLM backend:
           JSON), exclude_input_in_output (BOOL [1], optional)
   output  text_output (BYTES [-1])
 
-The answer is built by extractive.py from the sources in the prompt (see that module).
+The answer is built by ragmesh_answering.extractive from the sources in the prompt (see that module).
 
 Responses (same conventions as the vLLM backend):
 - stream=true: one response per word piece (each piece carries the whitespace before it, so the
@@ -28,8 +28,6 @@ slow/delayed generation does not block the others).
 from __future__ import annotations
 
 import json
-import os
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -37,11 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import triton_python_backend_utils as pb_utils
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
-
-import extractive  # noqa: E402
+from ragmesh_answering import extractive
 
 FINAL = pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL
 

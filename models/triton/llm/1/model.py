@@ -18,25 +18,17 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import queue
-import sys
 import threading
 from pathlib import Path
 
 import numpy as np
 import triton_python_backend_utils as pb_utils
 
-# The local stack copies ragmesh_llm and extractive.py beside this file (see config.pbtxt).
-_HERE = os.path.dirname(os.path.abspath(__file__))
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
-
-import extractive  # noqa: E402
-
-from ragmesh_llm.engine import EngineConfig, Finish, LlamaEngine, PromptTooLong  # noqa: E402
-from ragmesh_llm.options import OptionsError, parse_options  # noqa: E402
-from ragmesh_llm.prompting import DEFAULT_SYSTEM, Evidence, render  # noqa: E402
+from ragmesh_answering import extractive
+from ragmesh_llm.engine import EngineConfig, Finish, LlamaEngine, PromptTooLong
+from ragmesh_llm.options import OptionsError, parse_options
+from ragmesh_llm.prompting import DEFAULT_SYSTEM, Evidence, render
 
 FINAL = pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL
 

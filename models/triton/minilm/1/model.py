@@ -17,17 +17,11 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 
 import numpy as np
 import triton_python_backend_utils as pb_utils
 
-# The version folder is not always on sys.path inside the Python backend stub.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
-
-from encoder import HIDDEN, OnnxSentenceEncoder  # noqa: E402
+from ragmesh_models.encoder import HIDDEN, OnnxSentenceEncoder
 
 
 def _param(config: dict, key: str, default: str) -> str:

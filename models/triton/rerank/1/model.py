@@ -1,4 +1,4 @@
-"""Triton Python model "rerank": sentence-level rescoring of retrieved chunks (see rescoring.py).
+"""Triton Python model "rerank": sentence-level rescoring of retrieved chunks (see ragmesh_models/rescoring.py).
 
 Inputs QUERY (BYTES [1]), TEXTS (BYTES [n], the candidate chunks, best first), TITLES (BYTES [n],
 optional) -> output SCORES (FP32 [n], higher is better). A request that cannot be read gets an error
@@ -13,18 +13,14 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 
 import numpy as np
 import triton_python_backend_utils as pb_utils
 
-# The version folder is not always on sys.path inside the Python backend stub.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
+from ragmesh_models.encoder import OnnxSentenceEncoder
+from ragmesh_models.rescoring import rescore
 
-from encoder import OnnxSentenceEncoder  # noqa: E402
-from rescoring import rescore  # noqa: E402
+_HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def _param(config: dict, key: str, default: str) -> str:
