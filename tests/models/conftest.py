@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +20,7 @@ from ragmesh_devstack.model_repository import link_model_packages
 from ragmesh_devstack.processes import ProcessTable
 from ragmesh_devstack.settings import StackSettings
 from ragmesh_kit.triton import BoolTensor, BytesTensor, Tensor, TritonClient
+from tests.eventually import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -88,12 +88,16 @@ def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlmServer]:
     table = ProcessTable(settings.run_dir)
     (settings.run_dir / "triton").mkdir(parents=True, exist_ok=True)
     table.start(replace(spec, name="triton-llm", command=command))
-    deadline = time.monotonic() + 180
+
+    def ready() -> bool:
+        if table.exited("triton-llm"):
+            pytest.fail(table.tail("triton-llm"))
+        url = f"http://127.0.0.1:{ports['triton_http_port']}/v2/models/llm/ready"
+        assert components.http_ok(url), table.tail("triton-llm")
+        return True
+
     try:
-        while not components.http_ok(f"http://127.0.0.1:{ports['triton_http_port']}/v2/models/llm/ready"):
-            assert not table.exited("triton-llm"), table.tail("triton-llm")
-            assert time.monotonic() < deadline, table.tail("triton-llm")
-            time.sleep(0.5)
+        eventually(ready, "the llm model ready", timeout=180, interval=0.5)
         yield LlmServer(ports["triton_grpc_port"], ports["triton_metrics_port"], table.log_path("triton-llm"))
     finally:
         table.stop("triton-llm")

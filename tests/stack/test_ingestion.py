@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pydoc_data.topics import topics
 
 import grpc
-import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -30,6 +29,7 @@ from ragmesh_kit.service_clients import EmbedderClient, RetrieverClient
 from ragmesh_kit.tokens import TokenCounter
 from services.indexer.app.chunker import Chunker, ChunkingPolicy
 from services.indexer.settings import IndexerSettings
+from tests.eventually import eventually_async
 from tests.stack.conftest import RunningStack
 
 GROUP = IndexerSettings().consumer_group
@@ -86,13 +86,14 @@ class Ingestion:
     async def wait_for_chunks(self, tenant: str, total: int, timeout: float) -> float:
         """Polls until the tenant holds ``total`` chunks; returns the seconds it took."""
         started = time.monotonic()
-        count = -1
-        while time.monotonic() - started < timeout:
+
+        async def all_there() -> bool:
             count = await self.retriever.count_chunks(tenant)
-            if count >= total:
-                return time.monotonic() - started
-            await asyncio.sleep(0.5)
-        pytest.fail(f"tenant {tenant} holds {count} chunks after {timeout}s; expected {total}")
+            assert count >= total, f"tenant {tenant} holds {count} chunks; expected {total}"
+            return True
+
+        await eventually_async(all_there, f"{total} chunks of tenant {tenant}", timeout=timeout, interval=0.5)
+        return time.monotonic() - started
 
     async def assert_exactly_indexed(self, tenant: str, docs: Sequence[Doc], version: int = 1) -> int:
         """Every document INDEXED at ``version`` with exactly the chunker's count, nothing else."""
@@ -134,10 +135,13 @@ class Ingestion:
 
     async def wait_processed(self, partition: int, offset: int, timeout: float = 60) -> None:
         """Until the indexers' group has committed past ``offset`` (the event is done with)."""
-        deadline = time.monotonic() + timeout
-        while await self.committed(partition) <= offset:
-            assert time.monotonic() < deadline, f"offset {offset} of partition {partition} not committed"
-            await asyncio.sleep(0.3)
+
+        async def committed_past() -> bool:
+            return await self.committed(partition) > offset
+
+        await eventually_async(
+            committed_past, f"offset {offset} of partition {partition} committed", timeout=timeout, interval=0.3
+        )
 
 
 @asynccontextmanager

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -242,17 +241,15 @@ def test_indexer_batch_span_links_every_message_it_processed(asked, jaeger: Jaeg
     _, submitted, _ = asked
     found = jaeger.wait_for_trace(submitted.trace_id, lambda t: bool(t.find("indexer", "process")))
     process_ids = {span.span_id for span in found.find("indexer", "ragmesh.documents.v1 process")}
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+
+    def linking_batches() -> list[Span]:
         batches = [
             span
             for trace in jaeger.find_traces("indexer", "ragmesh.documents.v1 batch")
             for span in trace.spans
             if span.operation == "ragmesh.documents.v1 batch"
         ]
-        linking = [span for span in batches if process_ids & set(span.links)]
-        if linking:
-            assert linking[0].tags.get("messaging.batch.message_count", 0) >= 1
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"no batch span links to the process spans {process_ids}")
+        return [span for span in batches if process_ids & set(span.links)]
+
+    linking = eventually(linking_batches, f"a batch span linking to the process spans {process_ids}", interval=0.5)
+    assert linking[0].tags.get("messaging.batch.message_count", 0) >= 1

@@ -17,6 +17,7 @@ import pytest
 from ragmesh.client import AsyncRagmeshClient, RagmeshClient
 from ragmesh.common.v1 import types_pb2
 from ragmesh.gateway.v1 import gateway_pb2, gateway_pb2_grpc
+from tests.eventually import eventually
 from tests.stack.conftest import RunningStack
 from tests.stack.test_query_helpers import extra_service, gateway_env, rpc_error
 
@@ -48,17 +49,19 @@ def _submit_and_wait(stub: gateway_pb2_grpc.GatewayServiceStub, key: str, docume
             timeout=15,
         )
         versions[doc["document_id"]] = reply.version
-    deadline = time.monotonic() + 180
     pending = dict(versions)
-    while pending:
+
+    def all_indexed() -> bool:
         for document_id, version in list(pending.items()):
             status = stub.GetDocumentStatus(
                 gateway_pb2.GetDocumentStatusRequest(document_id=document_id), metadata=[("x-api-key", key)], timeout=15
             ).status
             if status.state == types_pb2.DOCUMENT_STATE_INDEXED and status.version == version:
                 del pending[document_id]
-        assert time.monotonic() < deadline, f"not indexed after 180s: {sorted(pending)[:5]}"
-        time.sleep(0.5)
+        assert not pending, f"not indexed: {sorted(pending)[:5]}"
+        return True
+
+    eventually(all_indexed, "every document indexed", timeout=180, interval=0.5)
 
 
 @pytest.fixture(scope="module")
