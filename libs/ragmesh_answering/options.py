@@ -14,7 +14,7 @@ class OptionsError(ValueError):
     pass
 
 
-def parse_sampling_parameters(raw: str | bytes | None, defaults: dict | None = None) -> dict:
+def parse_sampling_parameters(raw: str | bytes | None, defaults: dict[str, Any] | None = None) -> dict[str, Any]:
     """Parse the ``sampling_parameters`` JSON. Returns a dict with the honoured keys.
 
     Honoured: max_tokens (int >= 1, cap on streamed pieces/words), max_sentences (int >= 1),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 # The llm engine's error and stop-string scanner serve this model too (one behaviour for both).
 from ragmesh_llm.options import OptionsError, StopScanner
@@ -38,9 +39,9 @@ class Options:
     ignore_eos: bool = False
 
 
-def _number(data: dict, key: str, kind: type, minimum: float) -> float | int:
+def _number(data: dict[str, Any], key: str, kind: type[int] | type[float], minimum: float) -> float:
     try:
-        value = kind(data[key])
+        value: float = kind(data[key])
     except (TypeError, ValueError):
         raise OptionsError(f"sampling_parameters.{key} must be a number, got {data[key]!r}") from None
     if value < minimum:
