@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ragmesh_models.encoder import OnnxSentenceEncoder
 
@@ -28,7 +29,7 @@ def sentences_per_second(model: OnnxSentenceEncoder, texts: list[str], batch: in
     return done / (time.perf_counter() - started)
 
 
-def embed_all(model: OnnxSentenceEncoder, texts: list[str], batch: int = 64) -> np.ndarray:
+def embed_all(model: OnnxSentenceEncoder, texts: list[str], batch: int = 64) -> NDArray[np.float32]:
     return np.concatenate([model.embed(texts[i : i + batch]) for i in range(0, len(texts), batch)])
 
 

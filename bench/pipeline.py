@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from bench.limits import embed_all, encoder
 from ragmesh_answering import extractive
@@ -55,7 +57,7 @@ class InProcessPipeline:
         return extractive.answer(prompt.text)
 
 
-def exact_top_k(matrix: np.ndarray, query: np.ndarray, k: int) -> np.ndarray:
+def exact_top_k(matrix: NDArray[Any], query: NDArray[Any], k: int) -> NDArray[Any]:
     scores = matrix @ query
     top = np.argpartition(-scores, k)[:k]
     return top[np.argsort(-scores[top])]
