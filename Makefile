@@ -38,6 +38,8 @@ proto-check: setup
 lint: setup
 	@.venv/bin/ruff check tools services libs/ragmesh_kit libs/ragmesh_devstack libs/ragmesh_cli libs/ragmesh_llm libs/ragmesh_models libs/ragmesh_answering libs/sdk tests models bench
 	@.venv/bin/mypy
+	@# Every Triton model is a module named "model" (in <name>/1/): one mypy run each.
+	@for model in models/triton/*/1/model.py; do .venv/bin/mypy --no-error-summary "$$model" || exit 1; done
 	@.venv/bin/buf lint
 	@# v1 stays compatible with every published version: compare with each commit that changed
 	@# protos/, so a break spread over several commits is caught too.
