@@ -29,7 +29,7 @@ class _Deadline:
         raise AssertionError(f"{self.what}: not seen within {self.timeout:.0f}s (last: {result!r})")
 
 
-def eventually(check: Callable[[], T], what: str, timeout: float = 30.0, interval: float = 0.25) -> T:
+def eventually(check: Callable[[], T | None], what: str, timeout: float = 30.0, interval: float = 0.25) -> T:
     """Returns the first truthy result of ``check()``; raises AssertionError naming ``what`` and
     the last result (or error) when ``timeout`` seconds pass first. An AssertionError raised by
     ``check`` is retried until the time is up, then re-raised."""
@@ -41,13 +41,13 @@ def eventually(check: Callable[[], T], what: str, timeout: float = 30.0, interva
         except AssertionError as error:
             deadline.settle(None, error)
         else:
-            if deadline.settle(result, None):
+            if deadline.settle(result, None) and result is not None:
                 return result
         time.sleep(interval)
 
 
 async def eventually_async(
-    check: Callable[[], Awaitable[T]], what: str, timeout: float = 30.0, interval: float = 0.25
+    check: Callable[[], Awaitable[T | None]], what: str, timeout: float = 30.0, interval: float = 0.25
 ) -> T:
     """``eventually`` for a coroutine function: awaits ``check()`` until it returns a truthy value."""
     deadline = _Deadline(what, timeout)
@@ -58,6 +58,6 @@ async def eventually_async(
         except AssertionError as error:
             deadline.settle(None, error)
         else:
-            if deadline.settle(result, None):
+            if deadline.settle(result, None) and result is not None:
                 return result
         await asyncio.sleep(interval)

@@ -6,7 +6,7 @@ response that marks the end of a decoupled (streamed) generation."""
 from __future__ import annotations
 
 import struct
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -168,7 +168,7 @@ class TritonClient:
 
     async def stream(
         self, model: str, inputs: Mapping[str, Tensor], outputs: Sequence[str], timeout: float | None = None
-    ) -> AsyncIterator[StreamedResponse]:
+    ) -> AsyncGenerator[StreamedResponse, None]:
         """Runs one request on a decoupled model and yields its responses until the final one.
         Leaving the iteration early (or cancelling the task) cancels the gRPC stream, which
         cancels the request inside Triton. The first response ends the breaker's verdict on the

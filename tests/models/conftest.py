@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import grpc
 import numpy as np
@@ -39,7 +40,7 @@ class LlmServer:
         self.log = log
 
     async def run(
-        self, prompt: str, params: dict[str, object], stop_after: int | None = None, model: str = "llm"
+        self, prompt: str, params: Mapping[str, object], stop_after: int | None = None, model: str = "llm"
     ) -> tuple[list[str], dict[str, int]]:
         inputs: dict[str, Tensor] = {
             "text_input": BytesTensor([prompt.encode()], shape=[1]),
@@ -82,7 +83,8 @@ def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlmServer]:
         shutil.copytree(ROOT / "models/triton" / name, repository / name, ignore=shutil.ignore_patterns("__pycache__"))
     link_model_packages(ROOT, repository)
     ports = {"triton_http_port": _free_port(), "triton_grpc_port": _free_port(), "triton_metrics_port": _free_port()}
-    settings = StackSettings(root=ROOT, instance=f"llm-{os.getpid()}", triton_tracing=False, **ports)
+    options: dict[str, Any] = {"instance": f"llm-{os.getpid()}", "triton_tracing": False, **ports}
+    settings = StackSettings(root=ROOT, **options)
     spec = components.triton(settings).spec
     command = [f"--model-repository={repository}" if a.startswith("--model-repository=") else a for a in spec.command]
     table = ProcessTable(settings.run_dir)

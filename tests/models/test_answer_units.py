@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.golden import corpus, questions, quote_is_verbatim
+from bench.golden import Question, corpus, questions, quote_is_verbatim
 from ragmesh_answering import extractive as ex
 from ragmesh_kit.domain import Chunk, ScoredChunk
 from ragmesh_kit.tokens import TokenCounter
@@ -160,7 +160,7 @@ def test_a_statement_no_source_is_about_is_not_known(question: str) -> None:
     assert ex.answer(make_prompt(sources, question)) == ex.NO_ANSWER
 
 
-def _golden_prompts() -> list[tuple[object, str, list[ScoredChunk]]]:
+def _golden_prompts() -> list[tuple[Question, str, list[ScoredChunk]]]:
     """Each golden question with its labelled document's chunks as the sources (unanswerable ones
     with the first document's), built as the generator service builds them."""
     documents = {d["document_id"]: d for d in corpus()}

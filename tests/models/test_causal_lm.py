@@ -9,9 +9,10 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -49,7 +50,7 @@ class Server:
         self.address = f"127.0.0.1:{grpc_port}"
         self.log = log
 
-    async def run(self, prompt: str, params: dict[str, object], stop_after: int | None = None) -> list[str]:
+    async def run(self, prompt: str, params: Mapping[str, object], stop_after: int | None = None) -> list[str]:
         inputs: dict[str, Tensor] = {
             "text_input": BytesTensor([prompt.encode()], shape=[1]),
             "stream": BoolTensor([True], shape=[1]),
@@ -97,7 +98,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )
     assert str(model_dir) in config.read_text()
     ports = {"triton_http_port": _free_port(), "triton_grpc_port": _free_port(), "triton_metrics_port": _free_port()}
-    settings = StackSettings(root=ROOT, instance=f"causal-lm-{os.getpid()}", triton_tracing=False, **ports)
+    options: dict[str, Any] = {"instance": f"causal-lm-{os.getpid()}", "triton_tracing": False, **ports}
+    settings = StackSettings(root=ROOT, **options)
     spec = components.triton(settings).spec
     command = [f"--model-repository={repository}" if a.startswith("--model-repository=") else a for a in spec.command]
     table = ProcessTable(settings.run_dir)

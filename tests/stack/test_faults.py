@@ -36,7 +36,7 @@ def _serving(address: str, service: str = "") -> bool:
             reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service), timeout=2)
         except grpc.RpcError:
             return False
-    return reply.status == health_pb2.HealthCheckResponse.SERVING
+    return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
 
 
 def test_triton_killed_gives_fast_unavailable_then_recovers_by_itself(gateway, auth, running_stack, indexed) -> None:
@@ -53,7 +53,7 @@ def test_triton_killed_gives_fast_unavailable_then_recovers_by_itself(gateway, a
                 gateway.Ask(gateway_pb2.AskRequest(question=QUESTION, bypass_cache=True), metadata=auth, timeout=10)
             durations.append(time.monotonic() - started)
             assert raised.value.code() == grpc.StatusCode.UNAVAILABLE, raised.value.details()
-            messages.append(raised.value.details())
+            messages.append(raised.value.details() or "")
         assert max(durations) < 10, "a caller waited past its deadline"
         assert any("circuit open" in message for message in messages), messages
         assert min(durations[-4:]) < 0.5, f"failures are not fast once the breaker is open: {durations}"
@@ -71,9 +71,12 @@ def test_triton_killed_gives_fast_unavailable_then_recovers_by_itself(gateway, a
 
     def answered() -> gateway_pb2.AskResponse:
         try:
-            return gateway.Ask(gateway_pb2.AskRequest(question=QUESTION, bypass_cache=True), metadata=auth, timeout=10)
+            reply: gateway_pb2.AskResponse = gateway.Ask(
+                gateway_pb2.AskRequest(question=QUESTION, bypass_cache=True), metadata=auth, timeout=10
+            )
         except grpc.RpcError as error:
             raise AssertionError(f"no recovery after Triton came back: {error.details()}") from error
+        return reply
 
     reply = eventually(answered, "an answer after Triton came back", timeout=90, interval=0.5)
     assert "fault-del" in [c.document_id for c in reply.citations]

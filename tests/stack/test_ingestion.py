@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pydoc_data.topics import topics
+from typing import Any
 
 import grpc
 import pytest_asyncio
@@ -111,7 +112,7 @@ class Ingestion:
             for d, want, (count, state) in zip(docs, expected, found, strict=True)
             if count != want
             or state is None
-            or (state.state, state.version, state.chunk_count) != (INDEXED, version, want)  # type: ignore[attr-defined]
+            or (state.state, state.version, state.chunk_count) != (INDEXED, version, want)
         ]
         assert not wrong, f"{len(wrong)} documents are not exactly indexed, e.g. {wrong[:3]}"
         assert await self.retriever.count_chunks(tenant) == sum(expected)
@@ -218,11 +219,11 @@ async def test_newer_version_replaces_older_and_late_events_are_ignored(ingestio
     await ingestion.wait_for_chunks(tenant, 1, timeout=60)
 
 
-async def _dead_letters(bootstrap: str, keys: set[bytes], want: int, timeout: float = 60) -> dict[bytes, list]:
+async def _dead_letters(bootstrap: str, keys: set[bytes], want: int, timeout: float = 60) -> dict[bytes, list[Any]]:
     """Dead letters with the given keys, read from the start of the topic (no consumer group)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
-    found: dict[bytes, list] = {}
+    found: dict[bytes, list[Any]] = {}
     try:
         tp = TopicPartition(DEAD_LETTER_TOPIC, 0)
         consumer.assign([tp])

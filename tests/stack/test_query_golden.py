@@ -12,10 +12,10 @@ import grpc
 import pytest
 
 from bench.golden import Outcome, Question, corpus, misses, questions, quote_is_verbatim, summarize, table
-from bench.pipeline import extractive
 from ragmesh.common.v1 import types_pb2
 from ragmesh.embedder.v1 import embedder_pb2, embedder_pb2_grpc
 from ragmesh.retriever.v1 import retriever_pb2, retriever_pb2_grpc
+from ragmesh_answering import extractive
 from ragmesh_kit.tokens import TokenCounter
 from services.generator.app.prompt import head_text, tail_text
 from tests.eventually import eventually

@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 import socket
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import cast
 
 import grpc
 import pytest
@@ -144,6 +145,11 @@ def ask_until_cited(
         return reply if any(c.document_id == document_id for c in reply.citations) else None
 
     return eventually(cited, f"{document_id} cited for {question!r}", timeout=timeout, interval=0.5)
+
+
+def trailers(error: grpc.RpcError) -> dict[str, str | bytes]:
+    """The error's trailing metadata as a dict (sync calls give _Metadatum named tuples)."""
+    return dict(cast("Iterable[tuple[str, str | bytes]]", error.trailing_metadata() or ()))
 
 
 def rpc_error(call: object) -> grpc.RpcError:

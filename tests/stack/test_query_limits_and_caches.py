@@ -27,6 +27,7 @@ from tests.stack.test_query_helpers import (
     metric_value,
     rpc_error,
     submit,
+    trailers,
 )
 
 TENANTS = ("rate-t", "tpm-t", "tpd-t", "cache-t")
@@ -55,8 +56,7 @@ def tight(running_stack: RunningStack) -> Iterator[TightGateway]:
 
 def _retry_after(error: grpc.RpcError) -> int:
     assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, error
-    trailer = dict(error.trailing_metadata() or ())  # type: ignore[attr-defined]
-    seconds = int(trailer["retry-after-seconds"])
+    seconds = int(trailers(error)["retry-after-seconds"])
     assert f"retry after {seconds} seconds" in (error.details() or "")
     return seconds
 

@@ -114,7 +114,7 @@ def _ask(stub: gateway_pb2_grpc.GatewayServiceStub, key: str, timeout: float = 2
             timeout=timeout,
         )
     except grpc.RpcError as error:
-        return str(error.code().name)  # type: ignore[attr-defined]
+        return str(error.code().name)
     return "OK"
 
 

@@ -10,6 +10,7 @@ import secrets
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -19,7 +20,7 @@ from ragmesh.common.v1 import types_pb2
 from ragmesh.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from tests.eventually import eventually
 from tests.stack.conftest import RunningStack
-from tests.stack.test_query_helpers import extra_service, gateway_env, rpc_error
+from tests.stack.test_query_helpers import extra_service, gateway_env, rpc_error, trailers
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "data" / "identifiers" / "corpus.jsonl"
@@ -37,7 +38,7 @@ def _search(
     return reply
 
 
-def _submit_and_wait(stub: gateway_pb2_grpc.GatewayServiceStub, key: str, documents: list[dict]) -> None:
+def _submit_and_wait(stub: gateway_pb2_grpc.GatewayServiceStub, key: str, documents: list[dict[str, Any]]) -> None:
     """Submits through the gateway (Kafka) and waits until each is indexed at its version."""
     versions = {}
     for doc in documents:
@@ -65,13 +66,15 @@ def _submit_and_wait(stub: gateway_pb2_grpc.GatewayServiceStub, key: str, docume
 
 
 @pytest.fixture(scope="module")
-def identifiers(running_stack: RunningStack, gateway) -> list[dict]:
+def identifiers(running_stack: RunningStack, gateway) -> list[dict[str, Any]]:
     corpus = [json.loads(line) for line in CORPUS.read_text().splitlines() if line.strip()]
     _submit_and_wait(gateway, running_stack.api_key_tenant_b, corpus)
     return corpus
 
 
-def _recall(gateway, key: str, corpus: list[dict], prefix: str, mode: int, min_score: float) -> tuple[float, list[str]]:
+def _recall(
+    gateway, key: str, corpus: list[dict[str, Any]], prefix: str, mode: int, min_score: float
+) -> tuple[float, list[str]]:
     asked = [doc for doc in corpus if doc["document_id"].startswith(prefix)]
     missed = []
     for doc in asked:
@@ -193,7 +196,7 @@ def test_search_draws_on_the_rate_limit_with_ask(running_stack: RunningStack) ->
         _search(stub, key, "second")
         error = rpc_error(lambda: _search(stub, key, "third"))
         assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, error
-        assert int(dict(error.trailing_metadata() or ())["retry-after-seconds"]) >= 1
+        assert int(trailers(error)["retry-after-seconds"]) >= 1
 
 
 def test_sdk_and_cli_search(running_stack: RunningStack, identifiers) -> None:

@@ -92,7 +92,7 @@ def _code(call: object) -> grpc.StatusCode:
     try:
         call()  # type: ignore[operator]
     except grpc.RpcError as error:
-        return error.code()  # type: ignore[no-any-return,attr-defined]
+        return error.code()
     return grpc.StatusCode.OK
 
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from ragmesh_kit.domain import Chunk, ScoredChunk
 from ragmesh_kit.errors import DependencyFailed
@@ -16,12 +17,13 @@ from services.gateway.app.rerank import best_first, candidate_count, reranked
 VOCABULARY = ("global", "statement", "names", "declare", "loop", "break", "with", "context", "manager", "the")
 
 
-def bag_of_words(texts: list[str]) -> np.ndarray:
+def bag_of_words(texts: list[str]) -> NDArray[np.float32]:
     """Unit-length word-count vectors: cosine is word overlap, so the expected order is plain to see."""
     rows = np.array(
         [[float(text.lower().count(word)) for word in VOCABULARY] + [0.01] for text in texts], dtype=np.float32
     )
-    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+    unit: NDArray[np.float32] = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+    return unit
 
 
 def test_sentences_drop_markup_and_keep_lines() -> None:
