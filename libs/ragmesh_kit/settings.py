@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Self
+import json
+from collections.abc import Callable
+from typing import Any, Self
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def json_or_earlier(value: Any, setting: str, expected: str, earlier: Callable[[str], Any]) -> Any:
+    """A structured setting's raw value: a JSON object is parsed (pydantic then types it); any other
+    string is read by ``earlier``, the setting's format before JSON. Bad JSON names the form expected."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if not text.startswith("{"):
+        return earlier(text)
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise ValueError(f"{setting} is not valid JSON ({error}); expected {expected}") from None
 
 
 class ServiceSettings(BaseSettings):

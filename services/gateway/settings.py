@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 import re
 from typing import Annotated, Any
 
@@ -9,7 +8,7 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 
 from ragmesh_kit.document_events import DOCUMENTS_TOPIC
 from ragmesh_kit.domain import DENSE, RetrievalMode
-from ragmesh_kit.settings import ServiceSettings
+from ragmesh_kit.settings import ServiceSettings, json_or_earlier
 
 KeyDigest = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$", to_lower=True)]
 Tenant = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
@@ -27,13 +26,6 @@ class TenantLimitOverrides(BaseModel):
     tpm: int | None = Field(None, ge=0, description="Tokens per minute.")
     tpd: int | None = Field(None, ge=0, description="Tokens per day.")
     burst: int | None = Field(None, ge=0, description="Request burst (0: as many as rpm).")
-
-
-def _json_object(name: str, text: str, expected: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError as error:
-        raise ValueError(f"{name} is not valid JSON ({error}); expected {expected}") from None
 
 
 def _legacy_api_keys(text: str) -> dict[str, str]:
@@ -171,19 +163,9 @@ class GatewaySettings(ServiceSettings):
     @field_validator("api_keys", mode="before")
     @classmethod
     def _api_keys(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        text = value.strip()
-        if text.startswith("{"):
-            return _json_object("api_keys", text, API_KEYS_FORMAT)
-        return _legacy_api_keys(text)
+        return json_or_earlier(value, "api_keys", API_KEYS_FORMAT, _legacy_api_keys)
 
     @field_validator("tenant_limits", mode="before")
     @classmethod
     def _tenant_limits(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        text = value.strip()
-        if text.startswith("{"):
-            return _json_object("tenant_limits", text, TENANT_LIMITS_FORMAT)
-        return _legacy_tenant_limits(text)
+        return json_or_earlier(value, "tenant_limits", TENANT_LIMITS_FORMAT, _legacy_tenant_limits)

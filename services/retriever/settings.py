@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
-from ragmesh_kit.settings import ServiceSettings
+from ragmesh_kit.settings import ServiceSettings, json_or_earlier
 from services.retriever.app.metadata_schema import FIELD_TYPES, FieldType, parse_declared_fields
 
 DEFAULT_METADATA_FIELDS: dict[str, FieldType] = {"year": "int", "lang": "keyword", "published": "datetime"}
@@ -70,14 +69,4 @@ class RetrieverSettings(ServiceSettings):
     @field_validator("metadata_fields", mode="before")
     @classmethod
     def _metadata_fields(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        text = value.strip()
-        if text.startswith("{"):
-            try:
-                return json.loads(text)
-            except ValueError as error:
-                raise ValueError(
-                    f'metadata_fields is not valid JSON ({error}); expected {{"<name>": "<type>"}}'
-                ) from None
-        return parse_declared_fields(text)
+        return json_or_earlier(value, "metadata_fields", '{"<name>": "<type>", ...}', parse_declared_fields)
