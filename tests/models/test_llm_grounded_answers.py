@@ -80,7 +80,7 @@ def golden_answers(llm_server: LlmServer) -> list[tuple[str, list[str], str, Ans
     return asyncio.run(run_all())
 
 
-def test_golden_answers_keep_only_supported_sentences(golden_answers) -> None:  # type: ignore[no-untyped-def]
+def test_golden_answers_keep_only_supported_sentences(golden_answers) -> None:
     guard = GroundingGuard(MIN_SUPPORT)
     facts_found = 0
     for question, facts, raw, done in golden_answers:
@@ -102,7 +102,7 @@ def test_golden_answers_keep_only_supported_sentences(golden_answers) -> None:  
     del guard
 
 
-def test_the_guard_drops_what_the_model_invents(golden_answers) -> None:  # type: ignore[no-untyped-def]
+def test_the_guard_drops_what_the_model_invents(golden_answers) -> None:
     outcomes = [done.grounding.outcome for _, _, _, done in golden_answers if done.grounding]
     # On this set SmolLM2-135M adds unsupported sentences to some answers; none of them reaches the user.
     assert {SENTENCES_DROPPED, EXTRACTIVE_FALLBACK} & set(outcomes), outcomes

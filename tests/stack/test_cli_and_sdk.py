@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import time
 from pathlib import Path
 from pydoc_data.topics import topics
 
 import grpc
 import pytest
 
-from ragmesh.client import Answer, AnswerPiece, AsyncRagmeshClient, RagmeshClient, RagmeshError
+from ragmesh.client import Answer, AnswerPiece, AsyncRagmeshClient, DocumentStatus, RagmeshClient, RagmeshError
+from tests.eventually import eventually, eventually_async
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,12 +55,13 @@ def test_sync_sdk_submits_asks_streams_and_reports_status(running_stack) -> None
     with RagmeshClient(running_stack.address("gateway"), running_stack.api_key) as client:
         submitted = client.submit_document("sdk-yield", topics["yield"], title="yield", metadata={"lang": "en"})
         assert submitted.version > 0
-        for _ in range(120):
+
+        def indexed() -> DocumentStatus | None:
             status = client.document_status("sdk-yield")
-            if status.state == "indexed" and status.version == submitted.version:
-                break
-            time.sleep(0.5)
-        assert status.state == "indexed" and status.chunk_count >= 1
+            return status if status.state == "indexed" and status.version == submitted.version else None
+
+        status = eventually(indexed, "sdk-yield indexed", timeout=60, interval=0.5)
+        assert status.chunk_count >= 1
         answer = client.ask("What does a yield expression do in a function?", bypass_cache=True)
         assert "sdk-yield" in [citation.document_id for citation in answer.citations]
         events = list(client.ask_stream("What does a yield expression do in a function?"))
@@ -81,10 +82,11 @@ def test_async_sdk_asks(running_stack) -> None:
     async def scenario() -> Answer:
         async with AsyncRagmeshClient(running_stack.address("gateway"), running_stack.api_key) as client:
             await client.submit_document("sdk-async-if", topics["if"], title="if")
-            for _ in range(120):
-                if (await client.document_status("sdk-async-if")).state == "indexed":
-                    break
-                await asyncio.sleep(0.5)
+
+            async def indexed() -> bool:
+                return (await client.document_status("sdk-async-if")).state == "indexed"
+
+            await eventually_async(indexed, "sdk-async-if indexed", timeout=60, interval=0.5)
             pieces = [event async for event in client.ask_stream("What does the if statement select?")]
             assert isinstance(pieces[-1], Answer)
             return await client.ask("What does the if statement select?")

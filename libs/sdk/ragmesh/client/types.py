@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import cast
 
 import grpc
 
@@ -141,7 +143,8 @@ def error_from(error: grpc.RpcError) -> RagmeshError:
     details = error.details() if hasattr(error, "details") else str(error)
     retry_after: float | None = None
     trailing = error.trailing_metadata() if hasattr(error, "trailing_metadata") else None
-    for key, value in trailing or ():
+    # Sync calls give _Metadatum named tuples, aio calls aio.Metadata: both iterate as (key, value).
+    for key, value in cast("Iterable[tuple[str, str | bytes]]", trailing or ()):
         if key == "retry-after-seconds":
             try:
                 retry_after = float(value)
