@@ -29,6 +29,8 @@ class GatewaySettings(ServiceSettings):
     default_top_k: int = 5
     max_top_k: int = 50
     max_question_chars: int = 4000
+    # A document's size (UTF-8 bytes of text, or its content's bytes); events carry documents, so the
+    # topic's max.message.bytes (ragmesh_kit.document_events.MAX_EVENT_BYTES) must stay above it.
     max_document_bytes: int = 2 * 1024 * 1024
     # Chunks below this cosine score are not used when a request sends min_score 0. MiniLM scores
     # unrelated text around 0-0.15 and a chunk that answers the question well above 0.3.

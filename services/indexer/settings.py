@@ -34,6 +34,9 @@ class IndexerSettings(ServiceSettings):
     # Chunks (texts + vectors) held at once; a larger batch is embedded and written group by group.
     max_chunks_in_flight: int = 2048
     max_document_chars: int = 4_000_000
+    # A document sent as content (markdown, HTML, PDF bytes): larger ones are dead-lettered. As the
+    # gateway's limit; the documents topic carries up to ragmesh_kit.document_events.MAX_EVENT_BYTES.
+    max_document_bytes: int = 2 * 1024 * 1024
     # Backoff between retries of a transient failure (dependency down); the offset does not move.
     retry_initial_seconds: float = 0.5
     retry_max_seconds: float = 10.0
