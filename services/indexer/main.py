@@ -6,6 +6,7 @@ import grpc
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from opentelemetry.sdk.trace import TracerProvider
 
+from ragmesh_kit import content_types
 from ragmesh_kit.channels import health_check, open_channel
 from ragmesh_kit.metrics import ServiceMetrics
 from ragmesh_kit.runner import run_service
@@ -14,8 +15,13 @@ from ragmesh_kit.service_clients import EmbedderClient, RetrieverClient
 from ragmesh_kit.tls import client_tls
 from ragmesh_kit.tokens import TokenCounter
 from services.indexer.adapters.dead_letters import DeadLetterPublisher
+from services.indexer.adapters.html_parser import HtmlParser
+from services.indexer.adapters.markdown_parser import MarkdownParser
+from services.indexer.adapters.pdf_parser import PdfParser
 from services.indexer.app.chunker import Chunker, ChunkingPolicy
+from services.indexer.app.document_chunks import DocumentChunker
 from services.indexer.app.index_batch import BatchOptions, IndexBatch
+from services.indexer.app.ports import DocumentParser
 from services.indexer.entrypoints.consumer_metrics import ConsumerMetrics
 from services.indexer.entrypoints.kafka_consumer import DocumentEventConsumer
 from services.indexer.settings import IndexerSettings
@@ -30,11 +36,17 @@ async def build(settings: IndexerSettings, provider: TracerProvider) -> GrpcServ
     retriever_channel = open_channel(
         settings.retriever_addr, provider, client_tls(settings, "retriever"), health_checked=checked
     )
+    chunker = Chunker(
+        TokenCounter(settings.tokenizer_encoding),
+        ChunkingPolicy(settings.chunk_tokens, settings.chunk_overlap_tokens),
+    )
+    parsers: dict[str, DocumentParser] = {
+        content_types.MARKDOWN: MarkdownParser(),
+        content_types.HTML: HtmlParser(),
+        content_types.PDF: PdfParser(),
+    }
     index_batch = IndexBatch(
-        Chunker(
-            TokenCounter(settings.tokenizer_encoding),
-            ChunkingPolicy(settings.chunk_tokens, settings.chunk_overlap_tokens),
-        ),
+        DocumentChunker(chunker, parsers),
         EmbedderClient(embedder_channel, settings.embed_timeout_seconds),
         RetrieverClient(retriever_channel, settings.upsert_timeout_seconds),
         BatchOptions(
@@ -42,6 +54,7 @@ async def build(settings: IndexerSettings, provider: TracerProvider) -> GrpcServ
             embed_concurrency=settings.embed_concurrency,
             write_concurrency=settings.write_concurrency,
             max_chars=settings.max_document_chars,
+            max_bytes=settings.max_document_bytes,
             max_chunks_in_flight=settings.max_chunks_in_flight,
         ),
     )

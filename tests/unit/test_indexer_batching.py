@@ -22,6 +22,7 @@ from ragmesh_kit.errors import DependencyUnavailable, InvalidArgument
 from ragmesh_kit.tokens import TokenCounter
 from services.indexer.app.batch_plan import bounded_groups, latest_per_document, rejection, still_applies
 from services.indexer.app.chunker import Chunker, ChunkingPolicy
+from services.indexer.app.document_chunks import DocumentChunker
 from services.indexer.app.index_batch import BatchOptions, IndexBatch
 
 
@@ -109,7 +110,11 @@ class FakeWriter:
 def parts() -> tuple[IndexBatch, FakeEmbedder, FakeWriter]:
     embedder, writer = FakeEmbedder(), FakeWriter()
     chunker = Chunker(TokenCounter(), ChunkingPolicy(max_tokens=20, overlap_tokens=0))
-    return IndexBatch(chunker, embedder, writer, BatchOptions(embed_batch=4, max_chars=10_000)), embedder, writer
+    return (
+        IndexBatch(DocumentChunker(chunker, {}), embedder, writer, BatchOptions(embed_batch=4, max_chars=10_000)),
+        embedder,
+        writer,
+    )
 
 
 SENTENCES = " ".join(f"Sentence {i} is about the number {i} and nothing else." for i in range(5))
