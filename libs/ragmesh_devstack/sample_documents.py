@@ -73,3 +73,73 @@ def pdf_bytes(pages: Sequence[PdfPage], title: str = "", pad_to: int = 0) -> byt
             padding += pad_to - len(document)
             document = assemble(padding)
     return document
+
+
+# Three documents as a team keeps them, each with facts found nowhere else: answers to questions about
+# a list item, a table row and page 2 of the PDF name the section (and page) they come from.
+HANDBOOK_MARKDOWN = """# Orbital Kettle Handbook
+
+The Orbital Kettle boils water in low gravity. This handbook covers its setup, its network ports
+and its cleaning.
+
+## Setup
+
+Before the first use:
+
+- Fill the kettle with at most 1.2 litres of filtered water.
+- Press the copper lever three times to prime the pump of the Orbital Kettle.
+- Wait for the amber lamp before pouring.
+
+## Network ports
+
+| Port | Service | Protocol |
+|------|---------|----------|
+| 7412 | telemetry uplink | UDP |
+| 7413 | steam valve control | TCP |
+
+## Cleaning
+
+Descale the **Orbital Kettle** every 40 boils with *citric acid*, then rinse it with `distilled water`.
+"""
+
+FAQ_HTML = """<!doctype html>
+<html><head><title>Lantern Relay FAQ</title>
+<script>window.analytics = {track: function () {}};</script>
+<style>body { font-family: sans-serif; } nav a { color: navy; }</style></head>
+<body>
+<header><a href="/">Acme home</a> <a href="/shop">Shop gadgets</a></header>
+<nav><ul><li><a href="/pricing">Pricing plans</a></li><li><a href="/careers">Careers at Acme</a></li></ul></nav>
+<main>
+<h1>Lantern Relay FAQ</h1>
+<p>The Lantern Relay is a pocket radio beacon for hikers.</p>
+<h2>Battery</h2>
+<p>The Lantern Relay runs for <strong>19 hours</strong> on one charge of its graphene battery.<br>
+It charges fully in 50 minutes over USB-C.</p>
+<h2>Signals</h2>
+<ul><li>A green pulse means the relay has found a satellite.</li>
+<li>A red pulse means the battery is below ten percent.</li></ul>
+</main>
+<aside>Subscribe to our newsletter for gadget deals.</aside>
+<footer>Copyright 2026 Acme Gadgets. All rights reserved.</footer>
+</body></html>
+"""
+
+MANUAL_PAGES: list[list[tuple[float, str]]] = [
+    [
+        (20, "Quillmaker 3000 Manual"),
+        (11, "The Quillmaker 3000 cuts goose feathers into writing quills."),
+        (11, "It sharpens each quill in under a minute."),
+        (16, "Loading feathers"),
+        (11, "Open the walnut drawer and lay up to twelve feathers on the felt tray."),
+    ],
+    [
+        (16, "Troubleshooting"),
+        (11, "If the Quillmaker jams, hold the silver reset button for eight seconds."),
+        (11, "A blinking blue light means the blade needs oiling."),
+    ],
+]
+
+
+def manual_pdf(pad_to: int = 0) -> bytes:
+    """The Quillmaker manual: two pages, headings set larger than the text."""
+    return pdf_bytes(MANUAL_PAGES, title="Quillmaker 3000 Manual", pad_to=pad_to)
