@@ -73,7 +73,9 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable outpu
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files and folders to index: .md, .html/.htm, .pdf, .txt (others are skipped, and named).")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files and folders: .md, .html/.htm, .pdf, .txt (others skipped, and named).")
+    ],
     gateway: GatewayOption = None,
     api_key: KeyOption = None,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait until every document is indexed.")] = True,
