@@ -52,7 +52,12 @@ class DocumentChunker:
         parser = self._parsers.get(media)
         if parser is None:
             raise UnreadableDocument(f"no parser for {media} is configured")
-        document = parser.parse(body)
+        try:
+            document = parser.parse(body)
+        except UnreadableDocument:
+            raise
+        except Exception as error:  # a parser's own failure must reject this document, not stall its partition
+            raise UnreadableDocument(f"the {media} document could not be parsed: {type(error).__name__}") from error
         if not document.has_text():
             raise UnreadableDocument(f"the {media} document has no text to index")
         chunks = [
