@@ -5,13 +5,14 @@ page 2 of the PDF cite the section heading (and the page), and no markup reaches
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from ragmesh.client import RagmeshClient
+from ragmesh.client import AsyncRagmeshClient, RagmeshClient
 from ragmesh_devstack.sample_documents import FAQ_HTML, HANDBOOK_MARKDOWN, manual_pdf
 from tests.stack.conftest import RunningStack
 
@@ -85,3 +86,16 @@ def test_navigation_boilerplate_is_not_indexed(running_stack: RunningStack, inge
     texts = " ".join(hit.text for hit in hits if hit.document_id == "team/faq.html")
     for boilerplate in ("Pricing plans", "Careers", "newsletter", "Copyright", "analytics", "font-family"):
         assert boilerplate not in texts
+
+
+async def test_async_sdk_submits_a_file(running_stack: RunningStack, tmp_path: Path) -> None:
+    page = tmp_path / "relay.html"
+    page.write_text(FAQ_HTML)
+    async with AsyncRagmeshClient(running_stack.address("gateway"), running_stack.api_key) as client:
+        submitted = await client.submit_file(page, document_id="async/relay.html", metadata={"lang": "en"})
+        for _ in range(240):
+            status = await client.document_status("async/relay.html")
+            if status.state in ("indexed", "failed") and status.version == submitted.version:
+                break
+            await asyncio.sleep(0.5)
+    assert (status.state, status.chunk_count) == ("indexed", 3), status
