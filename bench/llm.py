@@ -27,6 +27,7 @@ from typing import Any
 import grpc
 import httpx
 
+from bench import golden
 from bench.cpu import CpuMeter
 from ragmesh.generator.v1 import generator_pb2, generator_pb2_grpc
 from ragmesh_answering import extractive
@@ -74,7 +75,7 @@ class Run:
 
 
 def cases() -> list[Case]:
-    corpus = [json.loads(line) for line in (GOLDEN / "corpus.jsonl").read_text().splitlines() if line.strip()]
+    corpus = golden.corpus()  # files (markdown, HTML, PDF) as the indexer parses them
     by_id = {doc["document_id"]: doc for doc in corpus}
     out = []
     for index, item in enumerate(json.loads((GOLDEN / "questions.json").read_text())):

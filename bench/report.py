@@ -17,6 +17,26 @@ def _by_concurrency(rows: list[dict[str, Any]], concurrency: int) -> dict[str, A
     return next(row for row in rows if row["concurrency"] == concurrency)
 
 
+def _formats(results: dict[str, Any]) -> list[str]:
+    """Documents as users hold them: the same topics as text, markdown, HTML and PDF, to searchable."""
+    formats = results.get("formats")
+    if not formats:
+        return []
+    rows = [{"content type": media, **row} for media, row in formats["through_the_stack"].items()]
+    parsed = [{"content type": media, **row} for media, row in formats["parse_in_process"].items()]
+    columns = ["content type", "documents", "chunks", "seconds_to_searchable", "documents_per_s", "chunks_per_s"]
+    return [
+        "## Ingestion by format (gateway -> Kafka -> parse, chunk, embed, upsert)",
+        "",
+        "The same reference topics as plain text, markdown, HTML (with navigation) and PDF (45 lines a page).",
+        "",
+        _table(rows, [*columns, "pages", "pages_per_s"]),
+        "Parse and chunk alone, in process (one core):",
+        "",
+        _table(parsed, ["content type", "documents_per_s", "pages_per_s", "chunks"]),
+    ]
+
+
 def targets(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
     """(figure, measured, target, met) for every target of the benchmark issue."""
     limit = results["limit"]["in_process_bs32_sentences_per_s"]
@@ -180,6 +200,7 @@ def write(results: dict[str, Any], out: Path) -> None:
             [{k: v for k, v in results["ingestion"].items() if k != "lag_over_time"}],
             ["documents", "chunks_indexed", "seconds_to_searchable", "documents_per_s", "chunks_per_s"],
         ),
+        *_formats(results),
         "## Retrieval (qdrant-edge, top-10)",
         "",
         _table(results["retrieval"], list(results["retrieval"][0].keys())),

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import numpy as np
 
-from bench import golden, ingestion, report
+from bench import formats, golden, ingestion, report
 from bench.baseline import BASELINE_COMMIT, BaselineUnavailable, baseline_gateway, interleaved_asks
 from bench.corpus import sentences, topic_documents
 from bench.cpu import CpuMeter
@@ -129,6 +129,8 @@ def _run(settings: StackSettings, scale: float) -> int:
     with meter.during():
         results["ingestion"] = ingestion.run(settings, env, copies=1 if scale < 1 else 4)
     results["ingestion_cpu_ms_per_chunk"] = meter.per_call_ms(results["ingestion"]["chunks_indexed"])
+    print("bench: ingestion by format (text, markdown, HTML, PDF)", flush=True)
+    results["formats"] = formats.run(settings, env)
     print("bench: embedding limit and quantization", flush=True)
     int8 = encoder(models)
     # The limit at the lengths each path embeds: sentences (questions, the embedder load) and the

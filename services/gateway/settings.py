@@ -88,8 +88,11 @@ class GatewaySettings(ServiceSettings):
     default_top_k: int = Field(5, description="Chunks used for an answer when a request leaves top_k 0.")
     max_top_k: int = Field(50, description="Largest top_k a request may ask for (INVALID_ARGUMENT beyond).")
     max_question_chars: int = Field(4000, description="Longest question in characters (INVALID_ARGUMENT beyond).")
+    # Events carry documents, so the topic's max.message.bytes (ragmesh_kit.document_events.MAX_EVENT_BYTES)
+    # must stay above it.
     max_document_bytes: int = Field(
-        2 * 1024 * 1024, description="Largest document text in UTF-8 bytes (INVALID_ARGUMENT beyond)."
+        2 * 1024 * 1024,
+        description="Largest document: UTF-8 bytes of its text, or its content's bytes (INVALID_ARGUMENT beyond).",
     )
     # MiniLM scores unrelated text around 0-0.15 and a chunk that answers the question well above 0.3.
     default_min_score: float = Field(

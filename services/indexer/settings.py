@@ -42,6 +42,11 @@ class IndexerSettings(ServiceSettings):
     max_document_chars: int = Field(
         4_000_000, description="Longest document in characters; a longer one is dead-lettered."
     )
+    # As the gateway's limit; the documents topic carries up to ragmesh_kit.document_events.MAX_EVENT_BYTES.
+    max_document_bytes: int = Field(
+        2 * 1024 * 1024,
+        description="Largest document sent as content (markdown, HTML, PDF bytes); a larger one is dead-lettered.",
+    )
     retry_initial_seconds: float = Field(
         0.5,
         description="First backoff between retries of a transient failure (dependency down); the offset does "

@@ -11,6 +11,7 @@ from pathlib import Path
 import grpc
 import pytest
 
+from bench.golden import corpus as golden_corpus
 from ragmesh_kit.domain import EXTRACTIVE_FALLBACK, GROUNDED, SENTENCES_DROPPED, Chunk, ScoredChunk
 from ragmesh_kit.tokens import TokenCounter
 from ragmesh_kit.triton import TritonClient
@@ -31,7 +32,7 @@ LIMITS = GenerationLimits(1500, 6000, 256, 128, 1024, 64)
 
 
 def _golden() -> list[tuple[str, list[str], list[ScoredChunk]]]:
-    corpus = [json.loads(line) for line in (GOLDEN / "corpus.jsonl").read_text().splitlines() if line.strip()]
+    corpus = golden_corpus()  # files (markdown, HTML, PDF) as the indexer parses them
     by_id = {doc["document_id"]: doc for doc in corpus}
     cases = []
     for index, item in enumerate(json.loads((GOLDEN / "questions.json").read_text())):

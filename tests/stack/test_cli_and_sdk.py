@@ -35,10 +35,17 @@ def test_cli_ingests_a_folder_then_answers_from_it(running_stack, tmp_path: Path
     (folder / "for.txt").write_text(topics["for"])
     (folder / "nested").mkdir()
     (folder / "nested" / "import.md").write_text(topics["import"])
+    (folder / "logo.png").write_bytes(b"\x89PNG\r\n")
+    (folder / "empty.md").write_text("")
     ingested = _cli(running_stack, "ingest", str(folder), "--json")
     assert ingested.returncode == 0, ingested.stderr
-    results = json.loads(ingested.stdout)
+    output = json.loads(ingested.stdout)
+    results = output["documents"]
     assert set(results) == {"handbook/for.txt", "handbook/nested/import.md"}
+    assert results["handbook/nested/import.md"]["content_type"] == "text/markdown"
+    skipped = {Path(file).name: why for file, why in output["skipped"].items()}
+    assert skipped == {"logo.png": skipped["logo.png"], "empty.md": "empty file"}
+    assert "not a supported type" in skipped["logo.png"]
     assert all(result["state"] == "indexed" and result["chunks"] >= 1 for result in results.values())
 
     asked = _cli(running_stack, "ask", "What does the for statement iterate over?", "--json")

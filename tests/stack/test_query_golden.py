@@ -14,6 +14,7 @@ import pytest
 from bench.golden import Outcome, Question, corpus, misses, questions, quote_is_verbatim, summarize, table
 from ragmesh.common.v1 import types_pb2
 from ragmesh.embedder.v1 import embedder_pb2, embedder_pb2_grpc
+from ragmesh.gateway.v1 import gateway_pb2
 from ragmesh.retriever.v1 import retriever_pb2, retriever_pb2_grpc
 from ragmesh_answering import extractive
 from ragmesh_kit.tokens import TokenCounter
@@ -72,7 +73,18 @@ def top_5(stack: RunningStack, items: list[Question], mode: str) -> list[list[tu
 def golden_indexed(running_stack: RunningStack, gateway) -> RunningStack:
     documents = corpus()
     for document in documents:
-        submit(gateway, running_stack.api_key_tenant_b, document["document_id"], document["title"], document["text"])
+        if "content" in document:  # a file: parsed by the indexer as its content type
+            request = gateway_pb2.SubmitDocumentRequest(
+                document_id=document["document_id"],
+                title=document["title"],
+                content=document["content"],
+                content_type=document["content_type"],
+            )
+            gateway.SubmitDocument(request, metadata=[("x-api-key", running_stack.api_key_tenant_b)], timeout=15)
+        else:
+            submit(
+                gateway, running_stack.api_key_tenant_b, document["document_id"], document["title"], document["text"]
+            )
     # Indexing goes through Kafka: wait until every document is searchable by its own title.
 
     def all_searchable() -> bool:

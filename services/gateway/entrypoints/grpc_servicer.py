@@ -161,6 +161,8 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
             request.title,
             metadata_from_proto(request.metadata),
             request.version,
+            request.content,
+            request.content_type,
         )
         return gateway_pb2.SubmitDocumentResponse(
             document_id=command.document_id, version=command.version, trace_id=current_trace_id()
