@@ -29,7 +29,7 @@ def test_stop_ends_children_that_ignore_sigterm(tmp_path: Path) -> None:
     table = ProcessTable(tmp_path)
     marker = tmp_path / "child.pid"
     table.start(ProcessSpec("part", [sys.executable, "-c", LEADER, CHILD, str(marker)]))
-    child = int(eventually(lambda: marker.exists() and marker.read_text(), "the child started"))
+    child = int(eventually(lambda: marker.read_text() if marker.exists() else None, "the child started"))
     assert _alive(child)
     assert table.stop("part", timeout_seconds=5)
     assert not _alive(child), "the child outlived its leader"
