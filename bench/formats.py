@@ -58,10 +58,11 @@ def as_formats(name: str, text: str) -> dict[str, tuple[bytes, str, int]]:
     }
 
 
-def corpus() -> dict[str, dict[str, tuple[bytes, str, int]]]:
-    """Per format: document id -> (content, type, pages)."""
+def corpus(limit: int = 0) -> dict[str, dict[str, tuple[bytes, str, int]]]:
+    """Per format: document id -> (content, type, pages); the first ``limit`` topics (0: all)."""
     out: dict[str, dict[str, tuple[bytes, str, int]]] = {}
-    for name, text in topic_documents().items():
+    topics = list(topic_documents().items())
+    for name, text in topics[:limit] if limit else topics:
         for media, document in as_formats(name, text).items():
             out.setdefault(media, {})[name] = document
     return out
@@ -85,9 +86,11 @@ def parse_rates(documents: dict[str, dict[str, tuple[bytes, str, int]]]) -> dict
     return rates
 
 
-def run(settings: StackSettings, env: dict[str, str], copies: int = 1, timeout: float = 900) -> dict[str, Any]:
+def run(
+    settings: StackSettings, env: dict[str, str], copies: int = 1, limit: int = 0, timeout: float = 900
+) -> dict[str, Any]:
     """Each format in turn through the gateway to indexed: documents/s, chunks/s, PDF pages/s."""
-    documents = corpus()
+    documents = corpus(limit)
     auth = ((("x-api-key", env[TENANT_KEY])),)
     results: dict[str, Any] = {"parse_in_process": parse_rates(documents), "through_the_stack": {}}
     with grpc.insecure_channel(env["GATEWAY_ADDR"]) as channel:
@@ -134,6 +137,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--port-shift", type=int, default=5000)
     parser.add_argument("--copies", type=int, default=1)
+    parser.add_argument("--documents", type=int, default=0, help="the first N topics only (0: all 79)")
     args = parser.parse_args()
     settings = StackSettings(
         instance="bench-formats",
@@ -148,7 +152,7 @@ def main() -> None:
     shutil.rmtree(settings.run_dir / "data", ignore_errors=True)
     stack.up(settings)
     try:
-        print(json.dumps(run(settings, stack.dev_env(settings), args.copies), indent=2))
+        print(json.dumps(run(settings, stack.dev_env(settings), args.copies, args.documents), indent=2))
     finally:
         stack.down(settings)
 
