@@ -11,7 +11,6 @@ from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.grpc import (
     aio_client_interceptors,
-    aio_server_interceptor,
     filters,
 )
 from opentelemetry.sdk.resources import Resource
@@ -34,13 +33,6 @@ def create_tracer_provider(service_name: str, otlp_endpoint: str) -> TracerProvi
 
 def _not_health_check() -> object:
     return filters.negate(filters.health_check())
-
-
-def server_tracing_interceptor(provider: TracerProvider) -> grpc.aio.ServerInterceptor:
-    interceptor: grpc.aio.ServerInterceptor = aio_server_interceptor(
-        tracer_provider=provider, filter_=_not_health_check()
-    )
-    return interceptor
 
 
 def client_tracing_interceptors(provider: TracerProvider) -> Sequence[grpc.aio.ClientInterceptor]:

@@ -14,7 +14,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from opentelemetry.sdk.trace import TracerProvider
 
 from ragmesh_kit.channels import channel_target, open_channel
-from ragmesh_kit.interceptors import ErrorMappingInterceptor
+from ragmesh_kit.interceptors import ServerCallInterceptor
 
 
 def test_targets() -> None:
@@ -95,7 +95,7 @@ async def test_calls_spread_skip_not_serving_and_retry_on_the_other() -> None:
 async def test_client_side_health_checking_works_through_the_error_interceptor() -> None:
     """gRPC's health Watch is a coroutine that writes, not an async iterator: the error interceptor
     must serve it as it is, or every client-side health check fails and no replica gets calls."""
-    server = grpc.aio.server(interceptors=[ErrorMappingInterceptor()])
+    server = grpc.aio.server(interceptors=[ServerCallInterceptor()])
     servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
