@@ -25,10 +25,10 @@ async def build(settings: IndexerSettings, provider: TracerProvider) -> GrpcServ
     metrics = ServiceMetrics(settings.service_name)
     checked = settings.client_health_checks
     embedder_channel = open_channel(
-        settings.embedder_addr, provider, client_tls(settings, "embedder"), health_checked=checked
+        settings.embedder_addr, client_tls(settings, "embedder"), health_checked=checked
     )
     retriever_channel = open_channel(
-        settings.retriever_addr, provider, client_tls(settings, "retriever"), health_checked=checked
+        settings.retriever_addr, client_tls(settings, "retriever"), health_checked=checked
     )
     index_batch = IndexBatch(
         Chunker(

@@ -19,6 +19,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 from ragmesh_kit.errors import InvalidArgument
 from ragmesh_kit.interceptors import ServerCallInterceptor
 from ragmesh_kit.metrics import ServiceMetrics
+from ragmesh_kit.telemetry import client_span
 
 SERVICE = "test.v1.Probe"
 Request = health_pb2.HealthCheckRequest
@@ -124,6 +125,33 @@ async def test_spans_codes_and_metrics(exported: tuple[TracerProvider, InMemoryS
     assert _count(metrics, "Get", "OK") == 1 and _count(metrics, "Get", "INVALID_ARGUMENT") == 2
     assert _count(metrics, "Get", "INTERNAL") == 1
     assert _count(metrics, "List", "OK") == 1 and _count(metrics, "List", "INVALID_ARGUMENT") == 1
-    assert metrics.registry.get_sample_value(
-        "ragmesh_rpc_server_duration_seconds_count", {"method": "/grpc.health.v1.Health/Check", "code": "OK"}
-    ) is None
+    assert (
+        metrics.registry.get_sample_value(
+            "ragmesh_rpc_server_duration_seconds_count", {"method": "/grpc.health.v1.Health/Check", "code": "OK"}
+        )
+        is None
+    )
+
+
+async def test_client_span_is_the_server_spans_parent(exported: tuple[TracerProvider, InMemorySpanExporter]) -> None:
+    provider, exporter = exported
+    server, channel = await _serve(provider, ServiceMetrics("probe"))
+    get = channel.unary_unary(f"/{SERVICE}/Get", Request.SerializeToString, Reply.FromString)
+    try:
+        with client_span(f"/{SERVICE}/Get", provider) as metadata:
+            await get(Request(service="ok"), metadata=metadata, timeout=5)
+        with pytest.raises(grpc.aio.AioRpcError), client_span(f"/{SERVICE}/Get", provider) as metadata:
+            await get(Request(service="boom"), metadata=metadata, timeout=5)
+    finally:
+        await channel.close()
+        await server.stop(None)
+    spans = exporter.get_finished_spans()
+    clients = [span for span in spans if span.kind == SpanKind.CLIENT]
+    servers = [span for span in spans if span.kind == SpanKind.SERVER]
+    assert len(clients) == 2 and len(servers) == 2
+    for client, served in zip(clients, servers, strict=True):
+        assert served.parent is not None and served.parent.span_id == client.context.span_id
+        assert client.attributes is not None and client.attributes["rpc.service"] == SERVICE
+    assert clients[0].status.status_code == StatusCode.UNSET
+    assert clients[1].status.status_code == StatusCode.ERROR
+    assert clients[1].attributes is not None and clients[1].attributes["rpc.grpc.status_code"] == 13
