@@ -97,6 +97,7 @@ def main() -> int:
     parser.add_argument("--head", help="git revision for B (default: the working tree when the run starts)")
     parser.add_argument("--env-a", action="append", default=[])
     parser.add_argument("--env-b", action="append", default=[])
+    parser.add_argument("--env", action="append", default=[], help="for both sides")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--calls", type=int, default=600, help="Asks per c=32 measurement")
     parser.add_argument("--out", type=Path, help="JSON of every round")
@@ -107,8 +108,17 @@ def main() -> int:
     questions = questions_from(sentences(), 200)
     with tempfile.TemporaryDirectory(dir=settings.run_dir) as scratch:
         source_a = export_tree(args.base, Path(scratch) / "a") if args.base else None
+        # Timeouts for a shared, noisy machine: a slow moment must not open a breaker mid-run.
+        common = {
+            "GATEWAY_EMBED_TIMEOUT_SECONDS": "30",
+            "GATEWAY_SEARCH_TIMEOUT_SECONDS": "30",
+            "EMBEDDER_TRITON_TIMEOUT_SECONDS": "30",
+        } | _env_pairs(args.env)
         source_b = export_tree(args.head, Path(scratch) / "b") if args.head else snapshot_worktree(Path(scratch) / "b")
-        variants = {"A": (source_a or source_b, _env_pairs(args.env_a)), "B": (source_b, _env_pairs(args.env_b))}
+        variants = {
+            "A": (source_a or source_b, common | _env_pairs(args.env_a)),
+            "B": (source_b, common | _env_pairs(args.env_b)),
+        }
         rounds: list[dict[str, Any]] = []
         for index in range(args.rounds):
             # A then B, then B then A: neither side always runs right after a restart of the other.
