@@ -5,6 +5,7 @@ answers at once. Both trace every call to the OTLP endpoint, as in the stack. Ru
 trees in alternation, it isolates what the kit's per-call machinery costs:
 
     python -m bench.hop --base HEAD~1 [--head REV] [--rounds 3] [--calls 4000]
+    python -m bench.hop --env-b OTEL_TRACES_SAMPLER=parentbased_traceidratio --env-b OTEL_TRACES_SAMPLER_ARG=0.1
 
 CPU seconds are read from /proc for each process; ratios B/A are what compare."""
 
@@ -102,9 +103,10 @@ def _drive(port: int, concurrency: int, calls: int, server_pid: int) -> None:
     print(json.dumps(result))
 
 
-def _run(source: Path, port: int, concurrency: int, calls: int) -> dict[str, float]:
+def _run(source: Path, port: int, concurrency: int, calls: int, extra: dict[str, str]) -> dict[str, float]:
     env = {
         **os.environ,
+        **extra,
         # The variant's kit first; this tree's bench package after it (the variant may lack hop.py).
         "PYTHONPATH": ":".join([str(source / "libs"), str(source / "libs/gen"), str(ROOT)]),
         "RAGMESH_LOG_LEVEL": "INFO",
@@ -142,8 +144,10 @@ def main() -> int:
         _drive(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
         return 0
     parser = argparse.ArgumentParser()
-    parser.add_argument("--base", required=True)
-    parser.add_argument("--head")
+    parser.add_argument("--base", default="HEAD", help="git revision for A")
+    parser.add_argument("--head", help="git revision for B (default: the working tree now)")
+    parser.add_argument("--env-a", action="append", default=[], help="NAME=VALUE for side A's processes")
+    parser.add_argument("--env-b", action="append", default=[], help="NAME=VALUE for side B's processes")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--calls", type=int, default=4000)
     parser.add_argument("--concurrency", type=int, default=32)
@@ -156,10 +160,14 @@ def main() -> int:
             "A": export_tree(args.base, Path(scratch) / "a"),
             "B": export_tree(args.head, Path(scratch) / "b") if args.head else snapshot_worktree(Path(scratch) / "b"),
         }
+        extra = {
+            "A": dict(pair.split("=", 1) for pair in args.env_a),
+            "B": dict(pair.split("=", 1) for pair in args.env_b),
+        }
         rows: list[dict[str, Any]] = []
         for index in range(args.rounds):
             for name in ("A", "B") if index % 2 == 0 else ("B", "A"):
-                row = {"variant": name, **_run(trees[name], args.port, args.concurrency, args.calls)}
+                row = {"variant": name, **_run(trees[name], args.port, args.concurrency, args.calls, extra[name])}
                 row["load"] = round(os.getloadavg()[0], 1)
                 rows.append(row)
                 print(json.dumps(row), flush=True)
