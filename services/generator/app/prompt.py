@@ -106,13 +106,18 @@ class Prompt:
         return self.escaping.restore(text)
 
 
-def _source_block(label: int, scored: ScoredChunk, redact: Redact = _keep, escaping: Escaping = Escaping()) -> str:
+def _source_block(
+    label: int, scored: ScoredChunk, redact: Redact = _keep, escaping: Escaping = Escaping(), body: str | None = None
+) -> str:
+    """``body``: the chunk text already redacted (the caller keeps it for the source too)."""
     chunk = scored.chunk
+    if body is None:
+        body = redact(chunk.text.strip())
     title = escaping.escape(redact(chunk.title.replace("\n", " ")))
     return (
         f"<<<SOURCE {label}>>>\ntitle: {title}\ndocument: {escaping.escape(chunk.document_id)}\n"
         f"chunk: {chunk.chunk_index}\n"
-        f"{escaping.escape(redact(chunk.text.strip()))}\n<<<END SOURCE>>>\n\n"
+        f"{escaping.escape(body)}\n<<<END SOURCE>>>\n\n"
     )
 
 
@@ -156,13 +161,14 @@ class PromptBuilder:
             words = _word_set(scored.chunk.text)
             if not words or any(jaccard(words, other) >= self._near_duplicate for other in seen):
                 continue
-            block = _source_block(len(sources) + 1, scored, self._redact, escaping)
+            body = self._redact(scored.chunk.text.strip())
+            block = _source_block(len(sources) + 1, scored, self._redact, escaping, body)
             cost = self._tokens.count(block)
             if used + cost > max_context_tokens:
                 continue
             seen.append(words)
             blocks.append(block)
-            sources.append(PromptSource(len(sources) + 1, scored, self._redact(scored.chunk.text.strip())))
+            sources.append(PromptSource(len(sources) + 1, scored, body))
             used += cost
         text = head + "".join(blocks) + tail
         # Head, blocks and tail meet at boundaries cl100k never merges across ("\n\n" then "<<<"),
