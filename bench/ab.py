@@ -21,7 +21,7 @@ from typing import Any
 from bench import ingestion
 from bench.corpus import sentences
 from bench.cpu import CpuMeter
-from bench.instance import bench_settings, restart_query_path
+from bench.instance import PATIENT, bench_settings, restart_query_path
 from bench.mesh import ask_load
 from bench.run import questions_from
 from ragmesh_devstack import stack
@@ -108,12 +108,7 @@ def main() -> int:
     questions = questions_from(sentences(), 200)
     with tempfile.TemporaryDirectory(dir=settings.run_dir) as scratch:
         source_a = export_tree(args.base, Path(scratch) / "a") if args.base else None
-        # Timeouts for a shared, noisy machine: a slow moment must not open a breaker mid-run.
-        common = {
-            "GATEWAY_EMBED_TIMEOUT_SECONDS": "30",
-            "GATEWAY_SEARCH_TIMEOUT_SECONDS": "30",
-            "EMBEDDER_TRITON_TIMEOUT_SECONDS": "30",
-        } | _env_pairs(args.env)
+        common = PATIENT | _env_pairs(args.env)
         source_b = export_tree(args.head, Path(scratch) / "b") if args.head else snapshot_worktree(Path(scratch) / "b")
         variants = {
             "A": (source_a or source_b, common | _env_pairs(args.env_a)),

@@ -23,6 +23,14 @@ UNLIMITED = {
     "GATEWAY_TOKENS_PER_DAY": "100000000000",
 }
 
+# Timeouts for a shared, noisy machine: a slow moment must not open a breaker in the middle of a
+# measurement (both sides of an A/B get them).
+PATIENT = {
+    "GATEWAY_EMBED_TIMEOUT_SECONDS": "30",
+    "GATEWAY_SEARCH_TIMEOUT_SECONDS": "30",
+    "EMBEDDER_TRITON_TIMEOUT_SECONDS": "30",
+}
+
 
 def port_shift() -> int:
     return int(os.environ.get("RAGMESH_BENCH_PORT_SHIFT", DEFAULT_SHIFT))

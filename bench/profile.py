@@ -19,7 +19,7 @@ from pathlib import Path
 from bench.ab import ensure_stack
 from bench.corpus import sentences
 from bench.cpu import CpuMeter
-from bench.instance import QUERY_PATH, bench_settings, restart_query_path
+from bench.instance import PATIENT, QUERY_PATH, bench_settings, restart_query_path
 from bench.mesh import ask_load
 from bench.run import questions_from
 from ragmesh_devstack import stack
@@ -62,7 +62,7 @@ def main() -> int:
     args = parser.parse_args()
     settings = bench_settings(supervise=False)
     env = ensure_stack(settings)
-    restart_query_path(settings)
+    restart_query_path(settings, env=PATIENT)
     questions = questions_from(sentences(), 200)
     address, key = env["GATEWAY_ADDR"], env["RAGMESH_API_KEY"]
     asyncio.run(ask_load(address, key, questions, 32, 200))  # warm: caches, connections, batching
