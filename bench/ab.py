@@ -120,6 +120,9 @@ def main() -> int:
             order = ("A", "B") if index % 2 == 0 else ("B", "A")
             for name in order:
                 source, extra = variants[name]
+                # A part that died (tritonserver 2.51's Python backend can abort when starved of
+                # CPU) is started again, so one crash does not void the rest of the run.
+                stack.up(settings)
                 restart_query_path(settings, source, extra)
                 result = measure(settings, env, questions, args.calls)
                 result.update(variant=name, round=index, load=os.getloadavg()[0])

@@ -23,6 +23,9 @@ class Chunk:
     title: str
     text: str
     metadata: dict[str, MetadataScalar] = field(default_factory=dict)
+    # cl100k_base tokens of the text as a prompt source carries it (see ``tokens.source_tokens``),
+    # counted at index time; 0 when unknown.
+    text_tokens: int = 0
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,7 @@ def chunk_from_proto(message: types_pb2.Chunk) -> Chunk:
         title=message.title,
         text=message.text,
         metadata=metadata_from_proto(message.metadata),
+        text_tokens=message.text_tokens,
     )
 
 
@@ -120,6 +121,7 @@ def chunk_to_proto(chunk: Chunk) -> types_pb2.Chunk:
         title=chunk.title,
         text=chunk.text,
         metadata=metadata_to_proto(chunk.metadata),
+        text_tokens=chunk.text_tokens,
     )
 
 

@@ -30,11 +30,9 @@ async def build(settings: IndexerSettings, provider: TracerProvider) -> GrpcServ
     retriever_channel = open_channel(
         settings.retriever_addr, client_tls(settings, "retriever"), health_checked=checked
     )
+    tokens = TokenCounter(settings.tokenizer_encoding)
     index_batch = IndexBatch(
-        Chunker(
-            TokenCounter(settings.tokenizer_encoding),
-            ChunkingPolicy(settings.chunk_tokens, settings.chunk_overlap_tokens),
-        ),
+        Chunker(tokens, ChunkingPolicy(settings.chunk_tokens, settings.chunk_overlap_tokens)),
         EmbedderClient(embedder_channel, settings.embed_timeout_seconds),
         RetrieverClient(retriever_channel, settings.upsert_timeout_seconds),
         BatchOptions(
@@ -44,6 +42,7 @@ async def build(settings: IndexerSettings, provider: TracerProvider) -> GrpcServ
             max_chars=settings.max_document_chars,
             max_chunks_in_flight=settings.max_chunks_in_flight,
         ),
+        tokens,
     )
     consumer = DocumentEventConsumer(
         AIOKafkaConsumer(

@@ -156,3 +156,19 @@ async def test_bad_documents_are_rejected_without_failing_the_batch(parts) -> No
     assert [o.kind for o in outcomes] == ["indexed", "rejected", "rejected", "rejected"]
     assert outcomes[2].reason == "embedder: refused"
     assert writer.states[("t", "empty")].state == FAILED and writer.chunks("ok") == [1]
+
+
+async def test_each_chunk_carries_its_prompt_token_count() -> None:
+    tokens = TokenCounter()
+    chunker = Chunker(tokens, ChunkingPolicy(max_tokens=20, overlap_tokens=0))
+    writer = FakeWriter()
+    counting = IndexBatch(chunker, FakeEmbedder(), writer, BatchOptions(embed_batch=4, max_chars=10_000), tokens)
+    await counting([up("a", 1, SENTENCES)])
+    stored = [record.chunk for record in writer.points.values()]
+    assert len(stored) > 1 and all(c.text_tokens == tokens.source_tokens(c.text) > 0 for c in stored)
+    # Without a counter (or with another encoding than cl100k) nothing is stored: 0, "not counted".
+    plain = FakeWriter()
+    await IndexBatch(chunker, FakeEmbedder(), plain, BatchOptions(embed_batch=4, max_chars=10_000))(
+        [up("a", 1, SENTENCES)]
+    )
+    assert all(record.chunk.text_tokens == 0 for record in plain.points.values())

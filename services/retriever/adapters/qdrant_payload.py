@@ -30,6 +30,7 @@ CHUNK_INDEX = "chunk_index"
 VERSION = "version"
 TITLE = "title"
 TEXT = "text"
+TEXT_TOKENS = "text_tokens"
 META = "meta"
 # Boolean metadata is also written here as 0/1: qdrant-edge-py 0.9.0 cannot match a bool (its
 # MatchValue turns Python ``True`` into the integer 1, which never equals a JSON ``true``), so bool
@@ -89,6 +90,8 @@ def build_payload(tenant_id: str, chunk: Chunk) -> dict[str, Any]:
         TEXT: chunk.text,
         META: dict(chunk.metadata),
     }
+    if chunk.text_tokens:
+        payload[TEXT_TOKENS] = chunk.text_tokens
     if bools:
         payload[META_BOOL] = bools
     return payload
@@ -105,6 +108,8 @@ def parse_payload(payload: Mapping[str, Any] | None) -> Chunk:
         title=str(p.get(TITLE, "")),
         text=str(p.get(TEXT, "")),
         metadata=meta,
+        # Points written before the count was stored have none: 0, the generator counts itself.
+        text_tokens=int(p.get(TEXT_TOKENS, 0)),
     )
 
 
