@@ -133,6 +133,9 @@ def write(results: dict[str, Any], out: Path) -> None:
         f"One run of `make bench` on this machine ({results['machine']['cpus']} cores), "
         f"{results['started']} to {results['finished']}. Raw numbers: `results.json`.",
         "",
+        "Where the CPU of a question goes, what was cut and the tools to look (`make profile` flame graphs in",
+        "`profiles/`, `bench.ab`, `bench.hop`): [cpu-per-ask.md](cpu-per-ask.md).",
+        "",
         "## Targets",
         "",
         "| figure | measured | target | met |",
