@@ -3,7 +3,8 @@ that calls them; each call carries its deadline and failures become ragmesh erro
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from contextlib import aclosing
 
 import grpc
 
@@ -159,12 +160,14 @@ class GeneratorClient:
             max_context_tokens=max_context_tokens,
         )
         with client_span("/ragmesh.generator.v1.GeneratorService/Generate") as metadata:
-            async for reply in self._stream(request, metadata):
-                yield reply
+            # Closed here, not when collected: a caller that stops reading cancels the call at once.
+            async with aclosing(self._stream(request, metadata)) as replies:
+                async for reply in replies:
+                    yield reply
 
     async def _stream(
         self, request: generator_pb2.GenerateRequest, metadata: tuple[tuple[str, str], ...]
-    ) -> AsyncIterator[GeneratedPiece | GeneratedAnswer]:
+    ) -> AsyncGenerator[GeneratedPiece | GeneratedAnswer, None]:
         call = self._stub.Generate(request, timeout=timeout_for(self._timeout), metadata=metadata)
         try:
             async for reply in call:
