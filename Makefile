@@ -72,6 +72,13 @@ demo: up
 bench: setup
 	@$(PY) -m bench.run
 
+# py-spy flame graphs (speedscope JSON) of every process an Ask crosses, at 32 callers, on the bench
+# instance (started if needed, kept up; `make bench` or `ragmesh down` with its settings stops it):
+# docs/benchmarks/profiles/. Open them at https://www.speedscope.app (files stay local).
+.PHONY: profile
+profile: setup
+	@$(PY) -m bench.profile
+
 # The architecture picture, from its source (needs Graphviz: apt-get install graphviz).
 docs:
 	@dot -Tsvg docs/architecture.dot -o docs/images/architecture.svg

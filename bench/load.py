@@ -4,6 +4,7 @@ calls, latency percentiles and throughput."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
@@ -32,7 +33,9 @@ async def run_load(
 ) -> LoadResult:
     """``call(i)`` does one request and may return a time-to-first-piece in seconds."""
     for index in range(warmup_calls):
-        await call(index)
+        # A failed warm-up call is not measured; the load itself counts errors.
+        with contextlib.suppress(Exception):
+            await call(index)
     latencies: list[float] = []
     ttfts: list[float] = []
     errors = 0

@@ -68,6 +68,7 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
             ">= 3x",
             ask32 / naive32 >= 3,
         ),
+        *_cpu_targets(results),
         (
             "ingestion chunks/s vs embedder limit on the same chunks",
             f"{chunks_per_s:.0f}/{chunk_limit:.0f} = {chunks_per_s / chunk_limit:.0%}",
@@ -130,6 +131,37 @@ def _baseline_section(results: dict[str, Any]) -> list[str]:
     ]
 
 
+def _cpu_targets(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+    """CPU per Ask (every process but the load generator) and ghz's throughput, each against the
+    naive service: what the mesh costs for the same answers."""
+    rows: list[tuple[str, str, str, bool]] = []
+    naive32 = _by_concurrency(results["naive"], 32)["throughput"]
+    mesh = results.get("ask_cpu_ms_per_call")
+    naive = results.get("naive_cpu_ms_per_call")
+    if mesh and naive:
+        ours = sum(v for k, v in mesh.items() if k != "load generator")
+        theirs = sum(v for k, v in naive.items() if k != "load generator")
+        rows.append(
+            (
+                "CPU per Ask at c=32 vs naive (load generator excluded)",
+                f"{ours:.1f}/{theirs:.1f} ms = {ours / theirs:.2f}x",
+                "<= 1.0x",
+                ours / theirs <= 1.0,
+            )
+        )
+    if "ask_ghz" in results:
+        rps = results["ask_ghz"]["throughput"]
+        rows.append(
+            (
+                "Ask throughput at c=32 from ghz vs naive",
+                f"{rps:.1f}/{naive32:.1f} = {rps / naive32:.2f}x",
+                ">= 1.0x",
+                rps / naive32 >= 1.0,
+            )
+        )
+    return rows
+
+
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     head = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns) + "\n"
     return head + "".join("| " + " | ".join(str(row.get(c, "")) for c in columns) + " |\n" for row in rows)
@@ -154,6 +186,9 @@ def write(results: dict[str, Any], out: Path) -> None:
         f"One run of `make bench` on this machine ({results['machine']['cpus']} cores), "
         f"{results['started']} to {results['finished']}. Raw numbers: `results.json`.",
         "",
+        "Where the CPU of a question goes, what was cut and the tools to look (`make profile` flame graphs in",
+        "`profiles/`, `bench.ab`, `bench.hop`): [cpu-per-ask.md](cpu-per-ask.md).",
+        "",
         "## Targets",
         "",
         "| figure | measured | target | met |",
@@ -176,6 +211,21 @@ def write(results: dict[str, Any], out: Path) -> None:
         "## Ask through the mesh (AskStream, caches bypassed)",
         "",
         _table(results["ask"], load_cols),
+        *(
+            [
+                "## Ask from ghz (unary Ask, caches bypassed; a Go client beside ours)",
+                "",
+                _table(
+                    [results["ask_ghz"]], ["concurrency", "calls", "codes", "throughput", "p50_ms", "p95_ms", "p99_ms"]
+                ),
+                "CPU ms per Ask under ghz, by process: "
+                + ", ".join(f"{k} {v}" for k, v in results.get("ask_ghz_cpu_ms_per_call", {}).items())
+                + ".",
+                "",
+            ]
+            if "ask_ghz" in results
+            else []
+        ),
         "## Ask pipeline in-process (no gRPC, no Triton)",
         "",
         _table([results["ask_in_process"]], load_cols),

@@ -18,10 +18,11 @@ from typing import Any
 import httpx
 import numpy as np
 
-from bench import formats, golden, ingestion, report
+from bench import formats, ghz, golden, ingestion, report
 from bench.baseline import BASELINE_COMMIT, BaselineUnavailable, baseline_gateway, interleaved_asks
 from bench.corpus import sentences, topic_documents
 from bench.cpu import CpuMeter
+from bench.instance import bench_settings, naive_port
 from bench.limits import embed_all, encoder, quantization, sentences_per_second
 from bench.load import run_load
 from bench.mesh import ask_load, bench_gateway, bench_gateway_env, embedder_load
@@ -32,7 +33,6 @@ from ragmesh_devstack.settings import StackSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs/benchmarks"
-NAIVE_PORT = 18765
 
 
 def _env(settings: StackSettings) -> dict[str, str]:
@@ -46,7 +46,7 @@ def questions_from(texts: list[str], count: int) -> list[str]:
 
 
 async def naive_load(questions: list[str], concurrency: int, calls: int) -> Any:
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{NAIVE_PORT}", timeout=60) as client:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{naive_port()}", timeout=60) as client:
 
         async def call(index: int) -> None:
             reply = await client.post("/ask", json={"question": questions[index % len(questions)]})
@@ -56,11 +56,11 @@ async def naive_load(questions: list[str], concurrency: int, calls: int) -> Any:
 
 
 def start_naive(models: Path) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen([sys.executable, "-m", "bench.naive_service", str(models), str(NAIVE_PORT)], cwd=ROOT)
+    process = subprocess.Popen([sys.executable, "-m", "bench.naive_service", str(models), str(naive_port())], cwd=ROOT)
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{NAIVE_PORT}/health", timeout=1).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{naive_port()}/health", timeout=1).status_code == 200:
                 return process
         except httpx.HTTPError:
             time.sleep(0.5)
@@ -89,18 +89,10 @@ def _ask_vs_baseline(
 def main() -> int:
     # --quick: a smoke run with small counts (checks the harness; its figures mean little).
     scale = 0.1 if "--quick" in sys.argv else 1.0
-    # Its own stack instance (.run/bench, ports +5000), fresh data, and Triton's OpenTelemetry
-    # tracing off: tritonserver 2.51 crashes (signal 11) under sustained concurrent load with it on
-    # (triton-inference-server/server#7795), and the benchmark measures speed, not traces.
-    settings = StackSettings(
-        instance="bench",
-        triton_tracing=False,
-        **{  # type: ignore[arg-type]
-            name: field.default + 5000
-            for name, field in StackSettings.model_fields.items()
-            if name.endswith("_port") and isinstance(field.default, int)
-        },
-    )
+    # Its own stack instance (.run/bench, ports +5000 or RAGMESH_BENCH_PORT_SHIFT), fresh data, and
+    # Triton's OpenTelemetry tracing off (see bench.instance); the services trace every request, as
+    # `make up` runs them.
+    settings = bench_settings()
     stack.down(settings)
     shutil.rmtree(settings.run_dir / "data", ignore_errors=True)
     stack.up(settings)
@@ -161,6 +153,19 @@ def _run(settings: StackSettings, scale: float) -> int:
         results["ask_cpu_ms_per_call"] = meter.per_call_ms(busy.calls)
         print("bench: Ask before and after the answer-quality work", flush=True)
         results["ask_vs_baseline"] = _ask_vs_baseline(settings, bench_address, env, questions, n(200))
+        # The same load from ghz (unary Ask): figures that do not rest on our own client.
+        meter = CpuMeter.for_stack(settings.run_dir)
+        with meter.during():
+            results["ask_ghz"] = ghz.ask(
+                settings.deps_dir / "ghz",
+                settings.run_dir,
+                bench_address,
+                env["RAGMESH_API_KEY"],
+                questions,
+                32,
+                n(600),
+            )
+        results["ask_ghz_cpu_ms_per_call"] = meter.per_call_ms(results["ask_ghz"]["calls"])
     print("bench: the same pipeline in-process", flush=True)
     with tempfile.TemporaryDirectory() as data:
 

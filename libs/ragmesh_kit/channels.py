@@ -1,4 +1,4 @@
-"""Outbound gRPC channels: traced, with keepalive, TLS when given; every call passes its own deadline
+"""Outbound gRPC channels: with keepalive, TLS when given; every call passes its own deadline
 (timeout, see ``deadlines``).
 
 Balanced over replicas: a target may resolve to several addresses (a ``dns:///`` name of a headless
@@ -18,9 +18,7 @@ from collections.abc import Awaitable, Callable
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from opentelemetry.sdk.trace import TracerProvider
 
-from ragmesh_kit.telemetry import client_tracing_interceptors
 from ragmesh_kit.tls import ClientTls
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
@@ -66,9 +64,7 @@ def channel_target(address: str) -> str:
     return "ipv4:" + ",".join(part.strip() for part in address.split(","))
 
 
-def open_channel(
-    target: str, tracer_provider: TracerProvider, tls: ClientTls | None = None, *, health_checked: bool = True
-) -> grpc.aio.Channel:
+def open_channel(target: str, tls: ClientTls | None = None, *, health_checked: bool = True) -> grpc.aio.Channel:
     """A plaintext channel, or a TLS one with ``tls`` (see ``ragmesh_kit.tls.client_tls``), balanced
     over every address ``target`` names or resolves to. ``health_checked=False`` for servers without
     the health service's Watch method (Triton answers it UNIMPLEMENTED; gRPC then assumes healthy
@@ -92,12 +88,13 @@ def open_channel(
         ("grpc.initial_reconnect_backoff_ms", 200),
         ("grpc.max_reconnect_backoff_ms", 2_000),
     ]
-    interceptors = client_tracing_interceptors(tracer_provider)
+    # No client interceptors: each call opens its span itself (``telemetry.client_span``), which
+    # costs less than grpc.aio's intercepted-call machinery.
     if tls is None:
-        return grpc.aio.insecure_channel(target, interceptors=interceptors, options=options)
+        return grpc.aio.insecure_channel(target, options=options)
     if tls.target_name:
         options.append(("grpc.ssl_target_name_override", tls.target_name))
-    return grpc.aio.secure_channel(target, tls.credentials, interceptors=interceptors, options=options)
+    return grpc.aio.secure_channel(target, tls.credentials, options=options)
 
 
 def health_check(channel: grpc.aio.Channel, timeout_seconds: float = 2.0) -> Callable[[], Awaitable[bool]]:

@@ -1,5 +1,5 @@
 """The caller's deadline, carried to every outbound call. The server side records when the
-incoming RPC must be done (``ErrorMappingInterceptor`` does it for every handler); each client
+incoming RPC must be done (``ServerCallInterceptor`` does it for every handler); each client
 then asks ``timeout_for(configured)`` and gets the time the caller has left, less a small margin
 for the answer's way back, capped by its own configured maximum. A question sent with 300 ms left
 never waits 5 s on the embedder.

@@ -25,6 +25,9 @@ class Chunk:
     metadata: dict[str, MetadataScalar] = field(default_factory=dict)
     heading: str = ""  # the section's heading path, outer to inner, joined by HEADING_JOINER
     page: int = 0  # the PDF page (from 1); 0: the document has no pages
+    # cl100k_base tokens of the text as a prompt source carries it (see ``tokens.source_tokens``),
+    # counted at index time; 0 when unknown.
+    text_tokens: int = 0
 
 
 # Joins a section's heading path ("Install › Linux") in chunks and citations.

@@ -1,5 +1,5 @@
 """One error type per failure kind. Services raise these; one server interceptor maps them to gRPC
-status codes (see ``interceptors.ErrorMappingInterceptor``), so no handler sets a status by hand."""
+status codes (see ``interceptors.ServerCallInterceptor``), so no handler sets a status by hand."""
 
 from __future__ import annotations
 

@@ -110,6 +110,7 @@ def chunk_from_proto(message: types_pb2.Chunk) -> Chunk:
         metadata=metadata_from_proto(message.metadata),
         heading=message.heading,
         page=message.page,
+        text_tokens=message.text_tokens,
     )
 
 
@@ -124,6 +125,7 @@ def chunk_to_proto(chunk: Chunk) -> types_pb2.Chunk:
         metadata=metadata_to_proto(chunk.metadata),
         heading=chunk.heading,
         page=chunk.page,
+        text_tokens=chunk.text_tokens,
     )
 
 

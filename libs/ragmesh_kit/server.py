@@ -1,5 +1,5 @@
-"""Bootstrap of a grpc.aio server: tracing and error interceptors, standard health that follows the
-service's dependencies, reflection, and a graceful drain on SIGTERM."""
+"""Bootstrap of a grpc.aio server: one interceptor for tracing, metrics and errors, standard health
+that follows the service's dependencies, reflection, and a graceful drain on SIGTERM."""
 
 from __future__ import annotations
 
@@ -15,10 +15,9 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.sdk.trace import TracerProvider
 
-from ragmesh_kit.interceptors import ErrorMappingInterceptor
-from ragmesh_kit.metrics import MetricsInterceptor, ServiceMetrics
+from ragmesh_kit.interceptors import ServerCallInterceptor
+from ragmesh_kit.metrics import ServiceMetrics
 from ragmesh_kit.settings import ServiceSettings
-from ragmesh_kit.telemetry import server_tracing_interceptor
 from ragmesh_kit.tls import describe, server_credentials
 
 _log = logging.getLogger(__name__)
@@ -93,11 +92,7 @@ async def serve(service: GrpcService) -> None:
     if settings.metrics_port:
         metrics.serve_http(settings.host, settings.metrics_port)
     server = grpc.aio.server(
-        interceptors=[
-            server_tracing_interceptor(service.tracer_provider),
-            MetricsInterceptor(metrics),
-            ErrorMappingInterceptor(),
-        ],
+        interceptors=[ServerCallInterceptor(service.tracer_provider, metrics)],
         maximum_concurrent_rpcs=service.max_concurrent_rpcs or settings.max_concurrent_rpcs,
         options=[
             ("grpc.so_reuseport", 0),

@@ -3,7 +3,8 @@ that calls them; each call carries its deadline and failures become ragmesh erro
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from contextlib import aclosing
 
 import grpc
 
@@ -33,6 +34,7 @@ from ragmesh_kit.proto_convert import (
     scored_chunk_to_proto,
     usage_from_proto,
 )
+from ragmesh_kit.telemetry import client_span
 
 
 class EmbedderClient:
@@ -42,7 +44,10 @@ class EmbedderClient:
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         try:
-            reply = await self._stub.Embed(embedder_pb2.EmbedRequest(texts=texts), timeout=timeout_for(self._timeout))
+            with client_span("/ragmesh.embedder.v1.EmbedderService/Embed") as metadata:
+                reply = await self._stub.Embed(
+                    embedder_pb2.EmbedRequest(texts=texts), timeout=timeout_for(self._timeout), metadata=metadata
+                )
         except grpc.aio.AioRpcError as error:
             raise from_rpc_error("embedder", error) from error
         return [list(vector.values) for vector in reply.vectors]
@@ -77,7 +82,8 @@ class RetrieverClient:
             mode=retrieval_mode_to_proto(mode),
         )
         try:
-            reply = await self._stub.Search(request, timeout=timeout_for(self._timeout))
+            with client_span("/ragmesh.retriever.v1.RetrieverService/Search") as metadata:
+                reply = await self._stub.Search(request, timeout=timeout_for(self._timeout), metadata=metadata)
         except grpc.aio.AioRpcError as error:
             raise from_rpc_error("retriever", error) from error
         return [scored_chunk_from_proto(item) for item in reply.chunks]
@@ -91,7 +97,8 @@ class RetrieverClient:
             ],
         )
         try:
-            reply = await self._stub.Upsert(request, timeout=timeout_for(self._timeout))
+            with client_span("/ragmesh.retriever.v1.RetrieverService/Upsert") as metadata:
+                reply = await self._stub.Upsert(request, timeout=timeout_for(self._timeout), metadata=metadata)
         except grpc.aio.AioRpcError as error:
             raise from_rpc_error("retriever", error) from error
         return int(reply.upserted)
@@ -101,14 +108,18 @@ class RetrieverClient:
             tenant_id=tenant_id, document_id=document_id, below_version=below_version
         )
         try:
-            await self._stub.DeleteDocument(request, timeout=timeout_for(self._timeout))
+            with client_span("/ragmesh.retriever.v1.RetrieverService/DeleteDocument") as metadata:
+                await self._stub.DeleteDocument(request, timeout=timeout_for(self._timeout), metadata=metadata)
         except grpc.aio.AioRpcError as error:
             raise from_rpc_error("retriever", error) from error
 
     async def get_document_state(self, tenant_id: str, document_id: str) -> DocumentStatus | None:
         request = retriever_pb2.GetDocumentStateRequest(tenant_id=tenant_id, document_id=document_id)
         try:
-            reply = await self._stub.GetDocumentState(request, timeout=timeout_for(self._timeout))
+            with client_span("/ragmesh.retriever.v1.RetrieverService/GetDocumentState") as metadata:
+                reply = await self._stub.GetDocumentState(
+                    request, timeout=timeout_for(self._timeout), metadata=metadata
+                )
         except grpc.aio.AioRpcError as error:
             raise from_rpc_error("retriever", error) from error
         return document_status_from_proto(reply.status) if reply.HasField("status") else None
@@ -117,7 +128,10 @@ class RetrieverClient:
         """Records the state unless a newer version is recorded; returns the state kept."""
         request = retriever_pb2.RecordDocumentStateRequest(tenant_id=tenant_id, status=document_status_to_proto(status))
         try:
-            reply = await self._stub.RecordDocumentState(request, timeout=timeout_for(self._timeout))
+            with client_span("/ragmesh.retriever.v1.RetrieverService/RecordDocumentState") as metadata:
+                reply = await self._stub.RecordDocumentState(
+                    request, timeout=timeout_for(self._timeout), metadata=metadata
+                )
         except grpc.aio.AioRpcError as error:
             raise from_rpc_error("retriever", error) from error
         return document_status_from_proto(reply.status)
@@ -125,7 +139,8 @@ class RetrieverClient:
     async def count_chunks(self, tenant_id: str, document_id: str = "") -> int:
         request = retriever_pb2.CountChunksRequest(tenant_id=tenant_id, document_id=document_id)
         try:
-            reply = await self._stub.CountChunks(request, timeout=timeout_for(self._timeout))
+            with client_span("/ragmesh.retriever.v1.RetrieverService/CountChunks") as metadata:
+                reply = await self._stub.CountChunks(request, timeout=timeout_for(self._timeout), metadata=metadata)
         except grpc.aio.AioRpcError as error:
             raise from_rpc_error("retriever", error) from error
         return int(reply.count)
@@ -144,7 +159,16 @@ class GeneratorClient:
             context=[scored_chunk_to_proto(item) for item in context],
             max_context_tokens=max_context_tokens,
         )
-        call = self._stub.Generate(request, timeout=timeout_for(self._timeout))
+        with client_span("/ragmesh.generator.v1.GeneratorService/Generate") as metadata:
+            # Closed here, not when collected: a caller that stops reading cancels the call at once.
+            async with aclosing(self._stream(request, metadata)) as replies:
+                async for reply in replies:
+                    yield reply
+
+    async def _stream(
+        self, request: generator_pb2.GenerateRequest, metadata: tuple[tuple[str, str], ...]
+    ) -> AsyncGenerator[GeneratedPiece | GeneratedAnswer, None]:
+        call = self._stub.Generate(request, timeout=timeout_for(self._timeout), metadata=metadata)
         try:
             async for reply in call:
                 if reply.HasField("delta"):

@@ -1,5 +1,5 @@
-"""A small asyncio client for Triton's gRPC inference API (KServe v2), over a traced channel so
-that the W3C context reaches Triton's own OpenTelemetry spans. It speaks the generated stubs that
+"""A small asyncio client for Triton's gRPC inference API (KServe v2); each inference call has its
+client span, whose W3C context reaches Triton's own OpenTelemetry spans. It speaks the generated stubs that
 ship with ``tritonclient`` directly: the aio client of tritonclient cannot ask for the empty final
 response that marks the end of a decoupled (streamed) generation."""
 
@@ -18,10 +18,15 @@ from tritonclient.grpc import service_pb2, service_pb2_grpc
 from ragmesh_kit.circuit_breaker import OPEN, CircuitBreaker
 from ragmesh_kit.deadlines import timeout_for
 from ragmesh_kit.errors import DependencyFailed, InvalidArgument, from_rpc_error
+from ragmesh_kit.telemetry import client_span
 
 # Error messages of a decoupled model's responses that start with this are the caller's fault
 # (INVALID_ARGUMENT); Triton's stream replies carry no status code.
 INVALID_ARGUMENT_PREFIX = "invalid argument: "
+
+# The callers' spans of their Triton calls (Triton's own spans, when on, are their children).
+_INFER = "/inference.GRPCInferenceService/ModelInfer"
+_STREAM_INFER = "/inference.GRPCInferenceService/ModelStreamInfer"
 
 _DTYPES = {"FP32": np.float32, "INT64": np.int64, "INT32": np.int32, "UINT32": np.uint32, "BOOL": np.bool_}
 
@@ -159,9 +164,10 @@ class TritonClient:
         timeout: float | None = None,
     ) -> dict[str, NDArray[Any] | list[bytes]]:
         try:
-            with self.breaker.guard(is_outage):
+            with self.breaker.guard(is_outage), client_span(_INFER) as metadata:
                 seconds = timeout_for(timeout or self._timeout, f"triton model {model}")
-                response = await self._stub.ModelInfer(_request(model, inputs, outputs), timeout=seconds)
+                request = _request(model, inputs, outputs)
+                response = await self._stub.ModelInfer(request, timeout=seconds, metadata=metadata)
         except grpc.aio.AioRpcError as error:
             raise from_rpc_error(f"triton model {model}", error) from error
         return _outputs(response)
@@ -175,8 +181,9 @@ class TritonClient:
         call (Triton is up), so a consumer that stops early never holds a trial."""
         request = _request(model, inputs, outputs)
         request.parameters["triton_enable_empty_final_response"].bool_param = True
-        with self.breaker.guard(is_outage) as guarded:
-            call = self._stub.ModelStreamInfer(timeout=timeout_for(timeout or self._timeout, f"triton model {model}"))
+        with self.breaker.guard(is_outage) as guarded, client_span(_STREAM_INFER) as metadata:
+            seconds = timeout_for(timeout or self._timeout, f"triton model {model}")
+            call = self._stub.ModelStreamInfer(timeout=seconds, metadata=metadata)
             try:
                 await call.write(request)
                 async for reply in call:

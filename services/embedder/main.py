@@ -20,7 +20,7 @@ from services.embedder.settings import EmbedderSettings
 
 async def build(settings: EmbedderSettings, provider: TracerProvider) -> GrpcService:
     metrics = ServiceMetrics(settings.service_name)
-    channel = open_channel(settings.triton_url, provider, health_checked=False)
+    channel = open_channel(settings.triton_url, health_checked=False)
     model = TritonEmbeddingModel(TritonClient(channel, settings.triton_timeout_seconds), settings.triton_model)
     texts_per_request = metrics.histogram(
         "ragmesh_embedder_texts_per_request",

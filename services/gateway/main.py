@@ -57,13 +57,13 @@ async def build(settings: GatewaySettings, provider: TracerProvider) -> GrpcServ
     metrics = ServiceMetrics(settings.service_name)
     checked = settings.client_health_checks
     embedder_channel = open_channel(
-        settings.embedder_addr, provider, client_tls(settings, "embedder"), health_checked=checked
+        settings.embedder_addr, client_tls(settings, "embedder"), health_checked=checked
     )
     retriever_channel = open_channel(
-        settings.retriever_addr, provider, client_tls(settings, "retriever"), health_checked=checked
+        settings.retriever_addr, client_tls(settings, "retriever"), health_checked=checked
     )
     generator_channel = open_channel(
-        settings.generator_addr, provider, client_tls(settings, "generator"), health_checked=checked
+        settings.generator_addr, client_tls(settings, "generator"), health_checked=checked
     )
     publisher = KafkaDocumentPublisher(
         settings.kafka_bootstrap,
@@ -83,7 +83,7 @@ async def build(settings: GatewaySettings, provider: TracerProvider) -> GrpcServ
         rerank_candidates=settings.rerank_candidates,
     )
     # Triton is reached only when reranking is on.
-    triton_channel = open_channel(settings.triton_url, provider, health_checked=False) if settings.rerank else None
+    triton_channel = open_channel(settings.triton_url, health_checked=False) if settings.rerank else None
     reranker = (
         TritonReranker(TritonClient(triton_channel, settings.rerank_timeout_seconds), settings.rerank_model)
         if triton_channel is not None

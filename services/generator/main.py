@@ -25,7 +25,7 @@ from services.generator.settings import GeneratorSettings
 async def build(settings: GeneratorSettings, provider: TracerProvider) -> GrpcService:
     metrics = ServiceMetrics(settings.service_name)
     # Triton serves no health watch: its channel is not health-checked (readiness asks ModelReady).
-    channel = open_channel(settings.triton_url, provider, health_checked=False)
+    channel = open_channel(settings.triton_url, health_checked=False)
     client = TritonClient(channel, settings.triton_timeout_seconds)
     model = TritonTextGeneration(client, settings.triton_model, settings.sampling_parameters)
     limits = GenerationLimits(

@@ -26,16 +26,10 @@ from services.indexer.settings import IndexerSettings
 async def build(settings: IndexerSettings, provider: TracerProvider) -> GrpcService:
     metrics = ServiceMetrics(settings.service_name)
     checked = settings.client_health_checks
-    embedder_channel = open_channel(
-        settings.embedder_addr, provider, client_tls(settings, "embedder"), health_checked=checked
-    )
-    retriever_channel = open_channel(
-        settings.retriever_addr, provider, client_tls(settings, "retriever"), health_checked=checked
-    )
-    chunker = Chunker(
-        TokenCounter(settings.tokenizer_encoding),
-        ChunkingPolicy(settings.chunk_tokens, settings.chunk_overlap_tokens),
-    )
+    embedder_channel = open_channel(settings.embedder_addr, client_tls(settings, "embedder"), health_checked=checked)
+    retriever_channel = open_channel(settings.retriever_addr, client_tls(settings, "retriever"), health_checked=checked)
+    tokens = TokenCounter(settings.tokenizer_encoding)
+    chunker = Chunker(tokens, ChunkingPolicy(settings.chunk_tokens, settings.chunk_overlap_tokens))
     index_batch = IndexBatch(
         DocumentChunker(chunker, document_parsers()),
         EmbedderClient(embedder_channel, settings.embed_timeout_seconds),
@@ -48,6 +42,7 @@ async def build(settings: IndexerSettings, provider: TracerProvider) -> GrpcServ
             max_bytes=settings.max_document_bytes,
             max_chunks_in_flight=settings.max_chunks_in_flight,
         ),
+        tokens,
     )
     consumer = DocumentEventConsumer(
         AIOKafkaConsumer(

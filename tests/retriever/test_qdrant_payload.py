@@ -19,6 +19,12 @@ def test_payload_round_trip_and_layout() -> None:
     assert payload["tenant"] == "t1" and payload["meta"] == chunk.metadata
     assert payload["meta_bool"] == {"ok": 1}
     assert qp.parse_payload(payload) == chunk
+    assert "text_tokens" not in payload  # not counted: nothing stored
+    counted = Chunk("c1", "d1", 4, 3, "T", "body", {}, text_tokens=2)
+    assert qp.parse_payload(qp.build_payload("t1", counted)) == counted
+    # A point written before counts were stored reads as "not counted".
+    old = {k: v for k, v in qp.build_payload("t1", counted).items() if k != "text_tokens"}
+    assert qp.parse_payload(old).text_tokens == 0
 
 
 def test_conditions() -> None:

@@ -10,10 +10,9 @@ from typing import Any
 import grpc
 import pytest
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from opentelemetry.sdk.trace import TracerProvider
 
 from ragmesh_kit.channels import channel_target, open_channel
-from ragmesh_kit.interceptors import ErrorMappingInterceptor
+from ragmesh_kit.interceptors import ServerCallInterceptor
 from tests.eventually import eventually_async
 
 
@@ -67,7 +66,7 @@ async def test_calls_spread_skip_not_serving_and_retry_on_the_other() -> None:
     seen: Counter[str] = Counter()
     one, _, port_one = await _server("one", seen)
     two, two_health, port_two = await _server("two", seen)
-    channel = open_channel(f"127.0.0.1:{port_one},127.0.0.1:{port_two}", TracerProvider())
+    channel = open_channel(f"127.0.0.1:{port_one},127.0.0.1:{port_two}")
     stub = health_pb2_grpc.HealthStub(channel)
     request = health_pb2.HealthCheckRequest()
     try:
@@ -96,13 +95,13 @@ async def test_calls_spread_skip_not_serving_and_retry_on_the_other() -> None:
 async def test_client_side_health_checking_works_through_the_error_interceptor() -> None:
     """gRPC's health Watch is a coroutine that writes, not an async iterator: the error interceptor
     must serve it as it is, or every client-side health check fails and no replica gets calls."""
-    server = grpc.aio.server(interceptors=[ErrorMappingInterceptor()])
+    server = grpc.aio.server(interceptors=[ServerCallInterceptor()])
     servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     await servicer.set("", health_pb2.HealthCheckResponse.SERVING)
-    channel = open_channel(f"127.0.0.1:{port},127.0.0.1:{port}", TracerProvider())
+    channel = open_channel(f"127.0.0.1:{port},127.0.0.1:{port}")
     try:
         watch = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest(), timeout=5)
         first = await watch.read()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pydoc_data.topics import topics
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ragmesh_kit.domain import Chunk, ScoredChunk
+from ragmesh_kit.redaction import Redactor
 from ragmesh_kit.tokens import TokenCounter
 from services.generator.app.prompt import PromptBuilder, _source_block, head_text, tail_text
 
@@ -64,3 +66,46 @@ def test_prompt_tokens_equal_the_count_of_the_whole_prompt(question: str, texts:
     ]
     prompt = PromptBuilder(tokens).build(question, chunks, 2000)
     assert prompt.prompt_tokens == tokens.count(prompt.text)
+
+
+def _with_stored_counts(chunks: list[ScoredChunk], tokens: TokenCounter) -> list[ScoredChunk]:
+    return [
+        ScoredChunk(dataclasses.replace(s.chunk, text_tokens=tokens.source_tokens(s.chunk.text)), s.score)
+        for s in chunks
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    question=st.text(min_size=1, max_size=40),
+    texts=st.lists(st.text(min_size=1, max_size=200), min_size=1, max_size=6),
+    redacting=st.booleans(),
+)
+def test_token_counts_stored_at_index_time_give_the_same_prompt(
+    question: str, texts: list[str], redacting: bool
+) -> None:
+    # Whatever the text (delimiters, PII that redaction rewrites, odd whitespace): a prompt built
+    # from the counts stored with the chunks is the prompt built by tokenizing them, budget included.
+    tokens = TokenCounter()
+    chunks = [ScoredChunk(Chunk(f"d{i}#0", f"d{i}", 0, 1, "T", text, {}), 0.9 - i / 10) for i, text in enumerate(texts)]
+    builder = PromptBuilder(tokens, redact=Redactor() if redacting else None)
+    for budget in (60, 2000):
+        counted = builder.build(question, chunks, budget)
+        stored = builder.build(question, _with_stored_counts(chunks, tokens), budget)
+        assert (stored.text, stored.prompt_tokens, stored.context_tokens) == (
+            counted.text,
+            counted.prompt_tokens,
+            counted.context_tokens,
+        )
+        assert stored.prompt_tokens == tokens.count(stored.text)
+
+
+def test_stored_counts_on_reference_documents() -> None:
+    tokens = TokenCounter()
+    chunks = [_scored(name, topics[name][:900], 0.9) for name in ("pass", "break", "with", "try", "lambda")]
+    counted = PromptBuilder(tokens, redact=Redactor()).build("q?", chunks, 5000)
+    stored = PromptBuilder(tokens, redact=Redactor()).build("q?", _with_stored_counts(chunks, tokens), 5000)
+    assert stored.context_tokens == counted.context_tokens and stored.text == counted.text
+    # A stored count is used, not recomputed: a wrong one shows in the total.
+    wrong = [ScoredChunk(dataclasses.replace(s.chunk, text_tokens=1), s.score) for s in chunks]
+    assert PromptBuilder(tokens).build("q?", wrong, 5000).context_tokens < counted.context_tokens

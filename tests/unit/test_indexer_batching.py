@@ -199,3 +199,21 @@ async def test_unreadable_documents_are_rejected_and_failed_while_the_others_are
         assert writer.states[("t", doc)] == DocumentStatus(doc, FAILED, 1, reason=outcomes[position].reason)
     stored = [record.chunk for record in writer.points.values() if record.chunk.document_id == "page"]
     assert [(chunk.heading, chunk.page) for chunk in stored] == [("Guide", 0)]
+
+
+async def test_each_chunk_carries_its_prompt_token_count() -> None:
+    tokens = TokenCounter()
+    chunker = Chunker(tokens, ChunkingPolicy(max_tokens=20, overlap_tokens=0))
+    writer = FakeWriter()
+    counting = IndexBatch(
+        DocumentChunker(chunker, {}), FakeEmbedder(), writer, BatchOptions(embed_batch=4, max_chars=10_000), tokens
+    )
+    await counting([up("a", 1, SENTENCES)])
+    stored = [record.chunk for record in writer.points.values()]
+    assert len(stored) > 1 and all(c.text_tokens == tokens.source_tokens(c.text) > 0 for c in stored)
+    # Without a counter (or with another encoding than cl100k) nothing is stored: 0, "not counted".
+    plain = FakeWriter()
+    await IndexBatch(
+        DocumentChunker(chunker, {}), FakeEmbedder(), plain, BatchOptions(embed_batch=4, max_chars=10_000)
+    )([up("a", 1, SENTENCES)])
+    assert all(record.chunk.text_tokens == 0 for record in plain.points.values())

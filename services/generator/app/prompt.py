@@ -106,13 +106,21 @@ class Prompt:
         return self.escaping.restore(text)
 
 
-def _source_block(label: int, scored: ScoredChunk, redact: Redact = _keep, escaping: Escaping = Escaping()) -> str:
+_END_SOURCE = "<<<END SOURCE>>>\n\n"
+
+
+def _source_block(
+    label: int, scored: ScoredChunk, redact: Redact = _keep, escaping: Escaping = Escaping(), body: str | None = None
+) -> str:
+    """``body``: the chunk text already redacted (the caller keeps it for the source too)."""
     chunk = scored.chunk
+    if body is None:
+        body = redact(chunk.text.strip())
     title = escaping.escape(redact(chunk.title.replace("\n", " ")))
     return (
         f"<<<SOURCE {label}>>>\ntitle: {title}\ndocument: {escaping.escape(chunk.document_id)}\n"
         f"chunk: {chunk.chunk_index}\n"
-        f"{escaping.escape(redact(chunk.text.strip()))}\n<<<END SOURCE>>>\n\n"
+        f"{escaping.escape(body)}\n{_END_SOURCE}"
     )
 
 
@@ -130,8 +138,22 @@ class PromptBuilder:
         source's title and text before they go into the prompt, so PII never reaches the model."""
         self._tokens = tokens
         self._head_tokens = tokens.count(head_text())
+        self._end_tokens = tokens.count(_END_SOURCE)
         self._near_duplicate = near_duplicate_jaccard
         self._redact = redact or _keep
+
+    def _block_tokens(self, block: str, scored: ScoredChunk, body: str) -> int:
+        """The block's tokens, from the count stored with the chunk at index time when the prompt
+        carries its text unchanged (not redacted, no delimiter escaped): the header and end marker
+        are counted, the text is not tokenized again. cl100k merges nothing across the newlines
+        around the text, so this equals counting the block (a unit test checks it)."""
+        stored = scored.chunk.text_tokens
+        if not stored or not self._tokens.counts_stored_tokens or body != scored.chunk.text.strip():
+            return self._tokens.count(block)
+        end = len(body) + 1 + len(_END_SOURCE)
+        if not block.endswith(body + "\n" + _END_SOURCE):  # a delimiter in the text was escaped
+            return self._tokens.count(block)
+        return self._tokens.count(block[: len(block) - end]) + stored + self._end_tokens
 
     def build(self, question: str, chunks: Sequence[ScoredChunk], max_context_tokens: int) -> Prompt:
         """Adds chunks best first while they fit ``max_context_tokens`` (a chunk that does not
@@ -156,13 +178,14 @@ class PromptBuilder:
             words = _word_set(scored.chunk.text)
             if not words or any(jaccard(words, other) >= self._near_duplicate for other in seen):
                 continue
-            block = _source_block(len(sources) + 1, scored, self._redact, escaping)
-            cost = self._tokens.count(block)
+            body = self._redact(scored.chunk.text.strip())
+            block = _source_block(len(sources) + 1, scored, self._redact, escaping, body)
+            cost = self._block_tokens(block, scored, body)
             if used + cost > max_context_tokens:
                 continue
             seen.append(words)
             blocks.append(block)
-            sources.append(PromptSource(len(sources) + 1, scored, self._redact(scored.chunk.text.strip())))
+            sources.append(PromptSource(len(sources) + 1, scored, body))
             used += cost
         text = head + "".join(blocks) + tail
         # Head, blocks and tail meet at boundaries cl100k never merges across ("\n\n" then "<<<"),

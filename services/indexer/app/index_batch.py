@@ -19,6 +19,7 @@ from typing import Literal, TypeVar
 
 from ragmesh_kit.domain import DELETE, DELETED, FAILED, INDEXED, Chunk, ChunkWithVector, DocumentCommand, DocumentStatus
 from ragmesh_kit.errors import InvalidArgument
+from ragmesh_kit.tokens import TokenCounter
 from services.indexer.app.batch_plan import bounded_groups, latest_per_document, rejection, still_applies
 from services.indexer.app.document_chunks import ChunkText, DocumentChunker, DocumentChunks
 from services.indexer.app.ports import ChunkWriter, Embedder
@@ -60,9 +61,17 @@ def _no_scope(position: int) -> AbstractContextManager[object]:
 
 class IndexBatch:
     def __init__(
-        self, chunker: DocumentChunker, embedder: Embedder, writer: ChunkWriter, options: BatchOptions
+        self,
+        chunker: DocumentChunker,
+        embedder: Embedder,
+        writer: ChunkWriter,
+        options: BatchOptions,
+        tokens: TokenCounter | None = None,
     ) -> None:
+        """``tokens``: counts each chunk's prompt tokens once, stored with it (``Chunk.text_tokens``)
+        so the generator does not tokenize the chunk for every question it answers with it."""
         self._chunker = chunker
+        self._tokens = tokens if tokens is not None and tokens.counts_stored_tokens else None
         self._embedder = embedder
         self._writer = writer
         self._options = options
@@ -232,6 +241,7 @@ class IndexBatch:
                         metadata=command.metadata,
                         heading=piece.heading,
                         page=piece.page,
+                        text_tokens=self._tokens.source_tokens(piece.text) if self._tokens is not None else 0,
                     ),
                     vector,
                 )

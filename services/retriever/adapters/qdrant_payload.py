@@ -32,6 +32,7 @@ TITLE = "title"
 TEXT = "text"
 HEADING = "heading"
 PAGE = "page"
+TEXT_TOKENS = "text_tokens"
 META = "meta"
 # Boolean metadata is also written here as 0/1: qdrant-edge-py 0.9.0 cannot match a bool (its
 # MatchValue turns Python ``True`` into the integer 1, which never equals a JSON ``true``), so bool
@@ -96,6 +97,8 @@ def build_payload(tenant_id: str, chunk: Chunk) -> dict[str, Any]:
         payload[HEADING] = chunk.heading
     if chunk.page:
         payload[PAGE] = chunk.page
+    if chunk.text_tokens:
+        payload[TEXT_TOKENS] = chunk.text_tokens
     if bools:
         payload[META_BOOL] = bools
     return payload
@@ -114,6 +117,8 @@ def parse_payload(payload: Mapping[str, Any] | None) -> Chunk:
         metadata=meta,
         heading=str(p.get(HEADING, "")),
         page=int(p.get(PAGE, 0)),
+        # Points written before the count was stored have none: 0, the generator counts itself.
+        text_tokens=int(p.get(TEXT_TOKENS, 0)),
     )
 
 

@@ -97,7 +97,7 @@ class MetadataFilter(_message.Message):
     def __init__(self, field: _Optional[str] = ..., equals: _Optional[_Union[MetadataValue, _Mapping]] = ..., any_of: _Optional[_Union[StringList, _Mapping]] = ..., range: _Optional[_Union[NumericRange, _Mapping]] = ...) -> None: ...
 
 class Chunk(_message.Message):
-    __slots__ = ("chunk_id", "document_id", "chunk_index", "version", "title", "text", "metadata", "heading", "page")
+    __slots__ = ("chunk_id", "document_id", "chunk_index", "version", "title", "text", "metadata", "heading", "page", "text_tokens")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -114,6 +114,7 @@ class Chunk(_message.Message):
     METADATA_FIELD_NUMBER: _ClassVar[int]
     HEADING_FIELD_NUMBER: _ClassVar[int]
     PAGE_FIELD_NUMBER: _ClassVar[int]
+    TEXT_TOKENS_FIELD_NUMBER: _ClassVar[int]
     chunk_id: str
     document_id: str
     chunk_index: int
@@ -123,7 +124,8 @@ class Chunk(_message.Message):
     metadata: _containers.MessageMap[str, MetadataValue]
     heading: str
     page: int
-    def __init__(self, chunk_id: _Optional[str] = ..., document_id: _Optional[str] = ..., chunk_index: _Optional[int] = ..., version: _Optional[int] = ..., title: _Optional[str] = ..., text: _Optional[str] = ..., metadata: _Optional[_Mapping[str, MetadataValue]] = ..., heading: _Optional[str] = ..., page: _Optional[int] = ...) -> None: ...
+    text_tokens: int
+    def __init__(self, chunk_id: _Optional[str] = ..., document_id: _Optional[str] = ..., chunk_index: _Optional[int] = ..., version: _Optional[int] = ..., title: _Optional[str] = ..., text: _Optional[str] = ..., metadata: _Optional[_Mapping[str, MetadataValue]] = ..., heading: _Optional[str] = ..., page: _Optional[int] = ..., text_tokens: _Optional[int] = ...) -> None: ...
 
 class ScoredChunk(_message.Message):
     __slots__ = ("chunk", "score")
