@@ -41,9 +41,10 @@ lint: setup
 	@# Every Triton model is a module named "model" (in <name>/1/): one mypy run each.
 	@for model in models/triton/*/1/model.py; do .venv/bin/mypy --no-error-summary "$$model" || exit 1; done
 	@.venv/bin/buf lint
-	@# v1 stays compatible with every published version: compare with each commit that changed
-	@# protos/, so a break spread over several commits is caught too.
-	@for ref in $$(git log --format=%H -- protos 2>/dev/null); do \
+	@# v1 stays compatible with every published version: compare with each commit of main's own
+	@# line (--first-parent: a branch's drafts were never published) that changed protos/, so a
+	@# break spread over several commits is caught too.
+	@for ref in $$(git log --first-parent --format=%H -- protos 2>/dev/null); do \
 	  .venv/bin/buf breaking --against ".git#ref=$$ref" || { echo "buf breaking: incompatible with $$ref" >&2; exit 1; }; done
 	@echo "lint: ok"
 
