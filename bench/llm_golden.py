@@ -32,7 +32,7 @@ from services.generator.app.grounding import GroundingGuard
 
 # What the local stack's llm generator asks for (ragmesh_devstack.components) and the llm model's
 # config.pbtxt defaults.
-MAX_TOKENS = 128
+MAX_TOKENS = 64
 STOP = ("\n\n",)
 EVIDENCE_TOKENS = 160
 EVIDENCE_SENTENCES = 6
