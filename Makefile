@@ -36,8 +36,10 @@ proto-check: setup
 	  else echo "proto-check: libs/gen drifted from protos/; run 'make proto' and commit" >&2; diff -r $$tmp/ragmesh libs/gen/ragmesh | head -20 >&2; rm -rf $$tmp; exit 1; fi
 
 lint: setup
-	@.venv/bin/ruff check tools services libs/ragmesh_kit libs/ragmesh_devstack libs/ragmesh_cli libs/ragmesh_llm libs/sdk tests models bench
+	@.venv/bin/ruff check tools services libs/ragmesh_kit libs/ragmesh_devstack libs/ragmesh_cli libs/ragmesh_llm libs/ragmesh_models libs/ragmesh_answering libs/sdk tests models bench
 	@.venv/bin/mypy
+	@# Every Triton model is a module named "model" (in <name>/1/): one mypy run each.
+	@for model in models/triton/*/1/model.py; do .venv/bin/mypy --no-error-summary "$$model" || exit 1; done
 	@.venv/bin/buf lint
 	@# v1 stays compatible with every published version: compare with each commit that changed
 	@# protos/, so a break spread over several commits is caught too.

@@ -7,6 +7,7 @@ answer. The stack test (tests/stack/test_query_golden.py) scores the real mesh w
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import sys
 import tempfile
@@ -14,6 +15,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 GOLDEN = Path(__file__).resolve().parents[1] / "tests" / "data" / "golden"
 CATEGORIES = ("plain", "list_table", "multi_sentence", "identifier", "unanswerable")
@@ -72,8 +74,28 @@ class Outcome:
         return bool(self.question.documents & set(self.top_documents[:5]))
 
 
-def corpus() -> list[dict[str, str]]:
-    return [json.loads(line) for line in (GOLDEN / "corpus.jsonl").read_text().splitlines() if line.strip()]
+def structured_text(content: bytes, content_type: str) -> str:
+    """What the indexer makes of a document held as a file: its sections in the chunker's layout
+    (the text quotes come from)."""
+    from services.indexer.adapters.parsers import document_parsers
+    from services.indexer.app.structure import render_section
+
+    document = document_parsers()[content_type].parse(content)
+    return "\n\n".join(render_section(section) for section in document.sections)
+
+
+def corpus() -> list[dict[str, Any]]:
+    """The documents. Those held as files (``content_type``: the source in ``text``, or the bytes in
+    ``content_base64``) also get ``content`` (the bytes to submit), and ``text`` becomes what the
+    indexer parses out of them."""
+    rows = [json.loads(line) for line in (GOLDEN / "corpus.jsonl").read_text().splitlines() if line.strip()]
+    for row in rows:
+        if "content_type" in row:
+            row["content"] = (
+                base64.b64decode(row.pop("content_base64")) if "content_base64" in row else row["text"].encode()
+            )
+            row["text"] = structured_text(row["content"], row["content_type"])
+    return rows
 
 
 def questions() -> list[Question]:

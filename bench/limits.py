@@ -3,16 +3,13 @@ same threads as the Triton model; and int8 vs fp32 (speed ratio, cosine on real 
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "models/triton/minilm/1"))
-
-from encoder import OnnxSentenceEncoder  # noqa: E402
+from ragmesh_models.encoder import OnnxSentenceEncoder
 
 
 def encoder(models_dir: Path, variant: str = "int8", threads: int = 2) -> OnnxSentenceEncoder:
@@ -32,7 +29,7 @@ def sentences_per_second(model: OnnxSentenceEncoder, texts: list[str], batch: in
     return done / (time.perf_counter() - started)
 
 
-def embed_all(model: OnnxSentenceEncoder, texts: list[str], batch: int = 64) -> np.ndarray:
+def embed_all(model: OnnxSentenceEncoder, texts: list[str], batch: int = 64) -> NDArray[np.float32]:
     return np.concatenate([model.embed(texts[i : i + batch]) for i in range(0, len(texts), batch)])
 
 

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,9 +26,10 @@ from typing import Any
 import grpc
 import httpx
 
+from bench import golden
 from bench.cpu import CpuMeter
-from bench.pipeline import extractive
 from ragmesh.generator.v1 import generator_pb2, generator_pb2_grpc
+from ragmesh_answering import extractive
 from ragmesh_devstack import components
 from ragmesh_devstack.processes import ProcessTable
 from ragmesh_devstack.settings import StackSettings
@@ -61,7 +63,7 @@ class Run:
 
 
 def cases() -> list[Case]:
-    corpus = [json.loads(line) for line in (GOLDEN / "corpus.jsonl").read_text().splitlines() if line.strip()]
+    corpus = golden.corpus()  # files (markdown, HTML, PDF) as the indexer parses them
     by_id = {doc["document_id"]: doc for doc in corpus}
     out = []
     for index, item in enumerate(json.loads((GOLDEN / "questions.json").read_text())):
@@ -124,8 +126,10 @@ def in_process(engine: LlamaEngine, prompts: list[tuple[list[int], int, str]], c
 
     started = time.perf_counter()
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
-    [t.start() for t in threads]
-    [t.join() for t in threads]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     run.seconds, run.ttft = time.perf_counter() - started, ttft
     return run
 
@@ -182,7 +186,8 @@ def start_mesh(shift: int) -> tuple[ProcessTable, StackSettings]:
     """Triton (llm + extractive generator) and the generator service, on shifted ports."""
     fields = StackSettings.model_fields
     ports = {name: int(f.default) + shift for name, f in fields.items() if name.endswith("_port")}
-    settings = StackSettings(root=ROOT, instance="bench-llm", triton_tracing=False, generator_model="llm", **ports)
+    options: dict[str, Any] = {"instance": "bench-llm", "triton_tracing": False, "generator_model": "llm", **ports}
+    settings = StackSettings(root=ROOT, **options)
     table = ProcessTable(settings.run_dir)
     triton = components.triton(settings)
     assert triton.prepare is not None
@@ -261,7 +266,7 @@ def measure(shift: int, rounds: int = 3, repeats: int = 2) -> dict[str, Any]:
     address = f"127.0.0.1:{settings.generator_port}"
     # All three stay loaded (idle ones cost nothing) and run in turn, repeated, so that a change in
     # the machine's load during the run hits each of them alike; each keeps its best repeat.
-    ways = {
+    ways: dict[str, Callable[[int], Run]] = {
         "in_process": lambda c: in_process(engine, prompts, c, rounds),
         "mesh": lambda c: asyncio.run(mesh(address, items, c, rounds)),
         "naive": lambda c: asyncio.run(naive(naive_port, prompts, c, rounds)),

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import golden
-from bench.pipeline import GoldenPipeline, extractive
+from bench.pipeline import GoldenPipeline
+from ragmesh_answering import extractive
 from ragmesh_kit.domain import ScoredChunk
 from ragmesh_llm.engine import EngineConfig, Finish, LlamaEngine
 from ragmesh_llm.models import default_gguf

@@ -8,6 +8,7 @@ import json
 import sys
 import threading
 from collections.abc import Iterator
+from typing import Any, cast
 
 import uvicorn
 from fastapi import FastAPI
@@ -38,9 +39,11 @@ def create_app(gguf: str, threads: int = 2) -> FastAPI:
         def lines() -> Iterator[str]:
             with lock:
                 model.reset()  # no prefix reuse between requests: the hand-rolled service's shape
-                for chunk in model.create_completion(
+                # stream=True: an iterator of chunks (the stubs type the call for both modes).
+                chunks = model.create_completion(
                     body.prompt, max_tokens=body.max_tokens, temperature=0.0, stream=True, logit_bias=no_eos
-                ):
+                )
+                for chunk in cast(Iterator[dict[str, Any]], chunks):
                     choice = chunk["choices"][0]
                     if choice["finish_reason"] and not choice["text"]:
                         continue  # the closing chunk carries no token: the client counts a line per token

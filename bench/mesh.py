@@ -44,12 +44,10 @@ async def ask_load(address: str, api_key: str, questions: list[str], concurrency
         return await run_load(call, concurrency, calls, warmup_calls=4)
 
 
-@contextmanager
-def bench_gateway(settings: StackSettings) -> Iterator[str]:
-    """A gateway beside the stack's, identical but for the tenants' quotas (lifted: the benchmark
-    measures speed, not the quota), started with the same launch code as `make up`."""
-    port = settings.gateway_port + 100
-    env = {
+def bench_gateway_env(settings: StackSettings) -> dict[str, str]:
+    """The stack's gateway configuration with the tenants' quotas lifted (the benchmark measures
+    speed, not the quota)."""
+    return {
         "GATEWAY_EMBEDDER_ADDR": f"127.0.0.1:{settings.embedder_port}",
         "GATEWAY_RETRIEVER_ADDR": f"127.0.0.1:{settings.retriever_port}",
         "GATEWAY_GENERATOR_ADDR": f"127.0.0.1:{settings.generator_port}",
@@ -59,6 +57,14 @@ def bench_gateway(settings: StackSettings) -> Iterator[str]:
         "GATEWAY_TOKENS_PER_MINUTE": "100000000000",
         "GATEWAY_TOKENS_PER_DAY": "100000000000",
     }
+
+
+@contextmanager
+def bench_gateway(settings: StackSettings) -> Iterator[str]:
+    """A gateway beside the stack's, identical but for the quotas, started with the same launch
+    code as `make up`."""
+    port = settings.gateway_port + 100
+    env = bench_gateway_env(settings)
     shifted = settings.model_copy(update={"gateway_metrics_port": settings.gateway_metrics_port + 100})
     component = components.python_service(shifted, "gateway", port, env)
     table = ProcessTable(settings.run_dir)

@@ -13,7 +13,8 @@ from pydantic import BaseModel
 
 from bench.corpus import topic_documents
 from bench.limits import embed_all, encoder
-from bench.pipeline import chunk_documents, exact_top_k, extractive
+from bench.pipeline import chunk_documents, exact_top_k
+from ragmesh_answering import extractive
 
 
 class AskBody(BaseModel):

@@ -3,28 +3,23 @@ extractive generator, called in one process (no gRPC, no Triton) — the floor t
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
+from bench.limits import embed_all, encoder
+from ragmesh_answering import extractive
 from ragmesh_kit.domain import Chunk, ChunkWithVector, Citation, ScoredChunk
 from ragmesh_kit.tokens import TokenCounter
+from ragmesh_models import rescoring
 from services.generator.app.citations import extract_citations
 from services.generator.app.prompt import PromptBuilder
 from services.indexer.app.chunker import Chunker, ChunkingPolicy
 from services.retriever.adapters.qdrant_edge_store import QdrantEdgeStore
 from services.retriever.app.chunk_index import diversify
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "models/triton/generator/1"))
-sys.path.insert(0, str(ROOT / "models/triton/rerank/1"))
-
-import extractive  # noqa: E402
-import rescoring  # noqa: E402
-
-from bench.limits import embed_all, encoder  # noqa: E402
 
 TENANT = "bench"
 
@@ -62,7 +57,7 @@ class InProcessPipeline:
         return extractive.answer(prompt.text)
 
 
-def exact_top_k(matrix: np.ndarray, query: np.ndarray, k: int) -> np.ndarray:
+def exact_top_k(matrix: NDArray[Any], query: NDArray[Any], k: int) -> NDArray[Any]:
     scores = matrix @ query
     top = np.argpartition(-scores, k)[:k]
     return top[np.argsort(-scores[top])]

@@ -17,6 +17,26 @@ def _by_concurrency(rows: list[dict[str, Any]], concurrency: int) -> dict[str, A
     return next(row for row in rows if row["concurrency"] == concurrency)
 
 
+def _formats(results: dict[str, Any]) -> list[str]:
+    """Documents as users hold them: the same topics as text, markdown, HTML and PDF, to searchable."""
+    formats = results.get("formats")
+    if not formats:
+        return []
+    rows = [{"content type": media, **row} for media, row in formats["through_the_stack"].items()]
+    parsed = [{"content type": media, **row} for media, row in formats["parse_in_process"].items()]
+    columns = ["content type", "documents", "chunks", "seconds_to_searchable", "documents_per_s", "chunks_per_s"]
+    return [
+        "## Ingestion by format (gateway -> Kafka -> parse, chunk, embed, upsert)",
+        "",
+        "The same reference topics as plain text, markdown, HTML (with navigation) and PDF (45 lines a page).",
+        "",
+        _table(rows, [*columns, "pages", "pages_per_s"]),
+        "Parse and chunk alone, in process (one core):",
+        "",
+        _table(parsed, ["content type", "documents_per_s", "pages_per_s", "chunks"]),
+    ]
+
+
 def targets(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
     """(figure, measured, target, met) for every target of the benchmark issue."""
     limit = results["limit"]["in_process_bs32_sentences_per_s"]
@@ -74,7 +94,40 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
             big["unfiltered_p50_ms"] <= 5,
         ),
     ]
+    before = results.get("ask_vs_baseline", {})
+    if "p50_delta_ms" in before:
+        rows.append(
+            (
+                "Ask p50 at c=1 vs before the answer-quality work (same run)",
+                f"{before['today']['p50_ms']:.1f} - {before['baseline']['p50_ms']:.1f}"
+                f" = {before['p50_delta_ms']:+.1f} ms",
+                "<= +2 ms",
+                before["p50_delta_ms"] <= 2,
+            )
+        )
     return rows
+
+
+def _baseline_section(results: dict[str, Any]) -> list[str]:
+    before = results.get("ask_vs_baseline")
+    if not before:
+        return []
+    if "skipped" in before:
+        return ["## Ask before and after the answer-quality work", "", f"Left out: {before['skipped']}", ""]
+    return [
+        "## Ask before and after the answer-quality work (c=1, alternating call by call)",
+        "",
+        f"Baseline: the extractive model of commit {before['baseline_commit'][:12]} beside today's, each",
+        "with its own generator service and gateway, sharing embedder, retriever and Triton.",
+        "",
+        "| path | calls | p50 ms | p95 ms |",
+        "|---|---|---|---|",
+        *(
+            f"| {name} | {before[name]['calls']} | {before[name]['p50_ms']} | {before[name]['p95_ms']} |"
+            for name in ("today", "baseline")
+        ),
+        "",
+    ]
 
 
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
@@ -126,6 +179,7 @@ def write(results: dict[str, Any], out: Path) -> None:
         "## Ask pipeline in-process (no gRPC, no Triton)",
         "",
         _table([results["ask_in_process"]], load_cols),
+        *_baseline_section(results),
         *(golden.markdown(results["golden"]) if "golden" in results else []),
         *llm_report.markdown(results),
         "## Naive baseline (FastAPI, model per request, brute-force search)",
@@ -147,6 +201,7 @@ def write(results: dict[str, Any], out: Path) -> None:
             [{k: v for k, v in results["ingestion"].items() if k != "lag_over_time"}],
             ["documents", "chunks_indexed", "seconds_to_searchable", "documents_per_s", "chunks_per_s"],
         ),
+        *_formats(results),
         "## Retrieval (qdrant-edge, top-10)",
         "",
         _table(results["retrieval"], list(results["retrieval"][0].keys())),

@@ -6,15 +6,17 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from bench.pipeline import exact_top_k
 from ragmesh_kit.domain import Chunk, ChunkWithVector
 from services.retriever.adapters.qdrant_edge_store import QdrantEdgeStore
 
 
-def grow(real: np.ndarray, total: int, seed: int = 7) -> np.ndarray:
+def grow(real: NDArray[Any], total: int, seed: int = 7) -> NDArray[Any]:
     """Real embeddings, plus (beyond them) normalised mixtures of two real ones with a little noise:
     points that stay on the model's manifold, unlike uniform random vectors."""
     if total <= len(real):
@@ -28,7 +30,7 @@ def grow(real: np.ndarray, total: int, seed: int = 7) -> np.ndarray:
     return np.concatenate([real, mixed.astype(np.float32)])
 
 
-async def measure(vectors: np.ndarray, queries: np.ndarray, data_dir: Path, tenants: int = 10) -> dict[str, float]:
+async def measure(vectors: NDArray[Any], queries: NDArray[Any], data_dir: Path, tenants: int = 10) -> dict[str, float]:
     store = await QdrantEdgeStore.open(str(data_dir), vectors.shape[1], hnsw_ef=128)
     records = [
         ChunkWithVector(Chunk(f"c{i}", f"d{i // 8}", i % 8, 1, "", "", {}), vector.tolist())
@@ -85,5 +87,5 @@ async def measure(vectors: np.ndarray, queries: np.ndarray, data_dir: Path, tena
     }
 
 
-def run_retrieval(vectors: np.ndarray, queries: np.ndarray, data_dir: Path) -> dict[str, float]:
+def run_retrieval(vectors: NDArray[Any], queries: NDArray[Any], data_dir: Path) -> dict[str, float]:
     return asyncio.run(measure(vectors, queries, data_dir))

@@ -18,12 +18,13 @@ from typing import Any
 import httpx
 import numpy as np
 
-from bench import golden, ingestion, llm, llm_golden, report
+from bench import formats, golden, ingestion, llm, llm_golden, report
+from bench.baseline import BASELINE_COMMIT, BaselineUnavailable, baseline_gateway, interleaved_asks
 from bench.corpus import sentences, topic_documents
 from bench.cpu import CpuMeter
 from bench.limits import embed_all, encoder, quantization, sentences_per_second
 from bench.load import run_load
-from bench.mesh import ask_load, bench_gateway, embedder_load
+from bench.mesh import ask_load, bench_gateway, bench_gateway_env, embedder_load
 from bench.pipeline import InProcessPipeline, chunk_documents
 from bench.retrieval import grow, run_retrieval
 from ragmesh_devstack import stack
@@ -66,6 +67,24 @@ def start_naive(models: Path) -> subprocess.Popen[bytes]:
             time.sleep(0.5)
     process.kill()
     raise RuntimeError("the naive baseline did not start")
+
+
+def _ask_vs_baseline(
+    settings: StackSettings, address: str, env: dict[str, str], questions: list[str], calls: int
+) -> dict[str, Any]:
+    try:
+        with baseline_gateway(settings, bench_gateway_env(settings)) as baseline_address:
+            figures = asyncio.run(
+                interleaved_asks(
+                    {"today": address, "baseline": baseline_address}, env["RAGMESH_API_KEY"], questions, calls
+                )
+            )
+    except BaselineUnavailable as error:
+        return {"skipped": str(error)}
+    result: dict[str, Any] = dict(figures)
+    result["baseline_commit"] = BASELINE_COMMIT
+    result["p50_delta_ms"] = round(figures["today"]["p50_ms"] - figures["baseline"]["p50_ms"], 2)
+    return result
 
 
 def main() -> int:
@@ -123,6 +142,8 @@ def _run(settings: StackSettings, scale: float) -> dict[str, Any]:
     with meter.during():
         results["ingestion"] = ingestion.run(settings, env, copies=1 if scale < 1 else 4)
     results["ingestion_cpu_ms_per_chunk"] = meter.per_call_ms(results["ingestion"]["chunks_indexed"])
+    print("bench: ingestion by format (text, markdown, HTML, PDF)", flush=True)
+    results["formats"] = formats.run(settings, env)
     print("bench: embedding limit and quantization", flush=True)
     int8 = encoder(models)
     # The limit at the lengths each path embeds: sentences (questions, the embedder load) and the
@@ -151,6 +172,8 @@ def _run(settings: StackSettings, scale: float) -> dict[str, Any]:
             busy = asyncio.run(ask_load(bench_address, env["RAGMESH_API_KEY"], questions, 32, n(300)))
         results["ask"].append(busy.as_dict())
         results["ask_cpu_ms_per_call"] = meter.per_call_ms(busy.calls)
+        print("bench: Ask before and after the answer-quality work", flush=True)
+        results["ask_vs_baseline"] = _ask_vs_baseline(settings, bench_address, env, questions, n(200))
     print("bench: the same pipeline in-process", flush=True)
     with tempfile.TemporaryDirectory() as data:
 

@@ -33,11 +33,11 @@ RUN CMAKE_ARGS="-DGGML_NATIVE=OFF" pip wheel --no-cache-dir --no-deps -w /wheels
 # --- model-repository: sources from models/triton plus the built artifacts ---
 FROM ${PYTHON_IMAGE} AS model-repository
 COPY models/triton/ /models/
-# The llm model imports its engine and the extractive evidence selection from its own folder (the
-# Python backend puts no project path on sys.path; as ragmesh_devstack.model_repository does).
-COPY libs/ragmesh_llm/ /models/llm/1/ragmesh_llm/
-RUN cp /models/generator/1/extractive.py /models/llm/1/ \
- && cp -r /models/generator/1/ragmesh_answering /models/llm/1/
+# The models import these packages (libs/); the Python backend puts each version folder on sys.path.
+COPY libs/ragmesh_models/ /packages/ragmesh_models/
+COPY libs/ragmesh_answering/ /packages/ragmesh_answering/
+COPY libs/ragmesh_llm/ /packages/ragmesh_llm/
+RUN for version in /models/*/1; do cp -r /packages/. "$version"/; done
 COPY --from=model-build /build/out/minilm-int8.onnx /models/minilm/1/model.onnx
 COPY --from=model-build /build/out/tokenizer.json /models/minilm/1/tokenizer.json
 COPY --from=model-build /build/out/build-info.json /models/minilm/1/build-info.json

@@ -73,7 +73,9 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable outpu
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files and folders of text to index.")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files and folders: .md, .html/.htm, .pdf, .txt (others skipped, and named).")
+    ],
     gateway: GatewayOption = None,
     api_key: KeyOption = None,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait until every document is indexed.")] = True,

@@ -190,6 +190,10 @@ def triton(settings: StackSettings) -> Component:
         f"--metrics-port={settings.triton_metrics_port}",
         "--exit-timeout-secs=5",
         "--log-verbose=0",
+        # Every model in the repository loads at start, as in the default mode; explicit control
+        # also lets a tool load one more at run time (the bench's baseline generator).
+        "--model-control-mode=explicit",
+        "--load-model=*",
     ]
     # The exporter is always configured; the level decides whether Triton traces (see
     # StackSettings.triton_tracing) and can be changed at run time through Triton's trace API.

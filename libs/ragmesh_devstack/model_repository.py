@@ -1,5 +1,5 @@
 """The Triton model repository of the local stack: the repo's model sources copied into .run/,
-with the built artifacts (the ONNX encoder, its tokenizer) linked in."""
+with the models' packages and the built artifacts (the ONNX encoder, its tokenizer) linked in."""
 
 from __future__ import annotations
 
@@ -22,8 +22,7 @@ def build_model_repository(settings: StackSettings) -> Path:
         repository,
         ignore=shutil.ignore_patterns("__pycache__", "*.onnx", "tokenizer.json", *skipped),
     )
-    if settings.llm_enabled:
-        llm_model_files(settings.root, repository / "llm" / "1")
+    link_model_packages(settings.root, repository)
     artifacts = settings.deps_dir / "models"
     # "rerank" scores sentences with the same encoder as "minilm".
     for model in ("minilm", "rerank"):
@@ -44,15 +43,12 @@ def build_model_repository(settings: StackSettings) -> Path:
     return repository
 
 
-def llm_model_files(root: Path, version_dir: Path) -> None:
-    """The llm model imports its engine package and the extractive evidence selection from its own
-    folder (the Python backend's stub puts no project path on sys.path)."""
-    shutil.copytree(
-        root / "libs/ragmesh_llm", version_dir / "ragmesh_llm", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    shutil.copy2(root / "models/triton/generator/1/extractive.py", version_dir / "extractive.py")
-    shutil.copytree(
-        root / "models/triton/generator/1/ragmesh_answering",
-        version_dir / "ragmesh_answering",
-        ignore=shutil.ignore_patterns("__pycache__"),
-    )
+# The models import these as plain packages; the Python backend's stub puts each model's version
+# folder on sys.path (and runs isolated from PYTHONPATH), so every version folder gets a link.
+MODEL_PACKAGES = ("ragmesh_models", "ragmesh_answering", "ragmesh_llm")
+
+
+def link_model_packages(root: Path, repository: Path) -> None:
+    for version_dir in sorted(repository.glob("*/1")):
+        for package in MODEL_PACKAGES:
+            (version_dir / package).symlink_to((root / "libs" / package).resolve(), target_is_directory=True)

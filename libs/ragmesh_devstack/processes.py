@@ -18,6 +18,21 @@ def _reap(pid: int) -> None:
         pass  # not our child (started by an earlier `make up` or the supervisor)
 
 
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _group_alive(pid: int) -> bool:
+    try:
+        os.killpg(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def _zombie(pid: int) -> bool:
     """An ended process that its parent has not collected yet: it answers kill(pid, 0) but is gone."""
     try:
@@ -104,10 +119,16 @@ class ProcessTable:
                 break
             time.sleep(0.1)
         else:
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            _kill_group(pid)
+        # The leader gone, its group may still hold children that ignore SIGTERM: Triton's backend
+        # stubs, busy with a queued batch, outlived tritonserver and burned CPU after `make down`.
+        stragglers_until = time.monotonic() + 5
+        while _group_alive(pid) and time.monotonic() < stragglers_until:
+            time.sleep(0.1)
+        _kill_group(pid)
+        gone_until = time.monotonic() + 2
+        while _group_alive(pid) and time.monotonic() < gone_until:
+            time.sleep(0.05)
         self._pid_path(name).unlink(missing_ok=True)
         return True
 

@@ -15,7 +15,7 @@ from ragmesh_devstack import components
 from ragmesh_devstack.components import Component
 from ragmesh_devstack.processes import ProcessTable
 from ragmesh_devstack.settings import StackSettings
-from ragmesh_kit.document_events import TOPIC_PARTITIONS
+from ragmesh_kit.document_events import TOPIC_CONFIGS, TOPIC_PARTITIONS
 
 TOPICS = TOPIC_PARTITIONS
 DEV_TENANTS = {"RAGMESH_API_KEY": "default", "RAGMESH_API_KEY_TENANT_B": "tenant-b"}
@@ -45,7 +45,11 @@ async def _create_topics(settings: StackSettings) -> None:
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [NewTopic(name, partitions, 1) for name, partitions in TOPICS.items() if name not in existing]
+        missing = [
+            NewTopic(name, partitions, 1, topic_configs=TOPIC_CONFIGS.get(name, {}))
+            for name, partitions in TOPICS.items()
+            if name not in existing
+        ]
         if missing:
             try:
                 await admin.create_topics(missing)

@@ -11,6 +11,12 @@ DOCUMENTS_TOPIC = "ragmesh.documents.v1"
 DEAD_LETTER_TOPIC = "ragmesh.documents.dlq.v1"
 # Partitions the local stack creates for each topic.
 TOPIC_PARTITIONS = {DOCUMENTS_TOPIC: 3, DEAD_LETTER_TOPIC: 1}
+# Documents travel in the event itself (no reference to fetch): a document of up to 2 MiB (the
+# gateway's and the indexer's document limit) plus its title, metadata and ids fits in 3 MiB. The
+# topic's max.message.bytes, the broker's message.max.bytes (deploy/local/kafka/server.properties)
+# and the producers' max.request.size are set to this.
+MAX_EVENT_BYTES = 3 * 1024 * 1024
+TOPIC_CONFIGS = {DOCUMENTS_TOPIC: {"max.message.bytes": str(MAX_EVENT_BYTES)}}
 
 # Message headers (besides the W3C ``traceparent``): the one place their names are written.
 EVENT_ID_HEADER = "ragmesh-event-id"
@@ -46,6 +52,8 @@ def encode_event(command: DocumentCommand) -> bytes:
         text=command.text,
         metadata=metadata_to_proto(command.metadata),
         event_id=command.event_id,
+        content=command.content,
+        content_type=command.content_type,
     )
     return event.SerializeToString()
 
@@ -71,4 +79,6 @@ def decode_event(payload: bytes) -> DocumentCommand:
         text=event.text,
         metadata=metadata_from_proto(event.metadata),
         event_id=event.event_id,
+        content=event.content,
+        content_type=event.content_type,
     )

@@ -27,7 +27,7 @@ from aiokafka.structs import RecordMetadata
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
-from ragmesh_kit.document_events import DOCUMENTS_TOPIC, EVENT_ID_HEADER, encode_event, message_key
+from ragmesh_kit.document_events import DOCUMENTS_TOPIC, EVENT_ID_HEADER, MAX_EVENT_BYTES, encode_event, message_key
 from ragmesh_kit.domain import DocumentCommand
 from ragmesh_kit.telemetry import kafka_headers_with_context
 
@@ -40,7 +40,7 @@ class DocumentProducer:
         topic: str = DOCUMENTS_TOPIC,
         tracer: trace.Tracer | None = None,
         linger_ms: int = 5,
-        max_request_size: int = 1_048_576,
+        max_request_size: int = MAX_EVENT_BYTES,
         request_timeout_ms: int = 40_000,
     ) -> None:
         # Idempotence needs acks=all; aiokafka then also caps in-flight requests so order is kept.

@@ -23,6 +23,12 @@ class Chunk:
     title: str
     text: str
     metadata: dict[str, MetadataScalar] = field(default_factory=dict)
+    heading: str = ""  # the section's heading path, outer to inner, joined by HEADING_JOINER
+    page: int = 0  # the PDF page (from 1); 0: the document has no pages
+
+
+# Joins a section's heading path ("Install › Linux") in chunks and citations.
+HEADING_JOINER = " › "
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,8 @@ class Citation:
     title: str
     quote: str
     label: int
+    heading: str = ""
+    page: int = 0
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,9 @@ class DocumentCommand:
     text: str = ""
     metadata: dict[str, MetadataScalar] = field(default_factory=dict)
     event_id: str = ""
+    # The document as the user holds it (instead of text), and what it is (ragmesh_kit.content_types).
+    content: bytes = b""
+    content_type: str = ""
 
 
 @dataclass(frozen=True)

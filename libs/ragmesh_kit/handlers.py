@@ -5,26 +5,27 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import grpc
 
-UnaryBehavior = Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]
-StreamBehavior = Callable[[Any, grpc.aio.ServicerContext], AsyncIterator[Any]]
+UnaryBehavior = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
+StreamBehavior = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], AsyncIterator[Any]]
 
 
 def rewrap(
-    handler: grpc.RpcMethodHandler,
+    handler: grpc.RpcMethodHandler[Any, Any],
     wrap_unary: Callable[[UnaryBehavior], UnaryBehavior],
     wrap_stream: Callable[[StreamBehavior], StreamBehavior],
     request_deserializer: Callable[[bytes], Any] | None = None,
-) -> grpc.RpcMethodHandler:
+) -> grpc.RpcMethodHandler[Any, Any]:
     """The same handler with its unary-unary or unary-stream behaviour wrapped (other kinds, which
     ragmesh does not serve, are returned unchanged)."""
     deserializer = request_deserializer or handler.request_deserializer
+    # grpc's stubs type behaviours with the sync API; the aio server's are coroutine functions.
     if handler.unary_unary is not None:
         return grpc.unary_unary_rpc_method_handler(
-            wrap_unary(handler.unary_unary),
+            wrap_unary(cast(UnaryBehavior, handler.unary_unary)),
             request_deserializer=deserializer,
             response_serializer=handler.response_serializer,
         )
@@ -33,7 +34,7 @@ def rewrap(
     # served as it is.
     if handler.unary_stream is not None and inspect.isasyncgenfunction(handler.unary_stream):
         return grpc.unary_stream_rpc_method_handler(
-            wrap_stream(handler.unary_stream),
+            wrap_stream(cast(StreamBehavior, handler.unary_stream)),
             request_deserializer=deserializer,
             response_serializer=handler.response_serializer,
         )

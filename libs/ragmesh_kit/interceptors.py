@@ -16,7 +16,7 @@ from ragmesh_kit.telemetry import current_trace_id
 _log = logging.getLogger(__name__)
 
 
-async def _abort(context: grpc.aio.ServicerContext, error: BaseException, method: str) -> None:
+async def _abort(context: grpc.aio.ServicerContext[Any, Any], error: BaseException, method: str) -> None:
     if isinstance(error, RagmeshError):
         _log.info(
             "request refused",
@@ -55,7 +55,7 @@ def _decoded(request: Any) -> Any:
 
 
 def _wrap_unary(behavior: Callable[..., Awaitable[Any]], method: str) -> Callable[..., Awaitable[Any]]:
-    async def handle(request: Any, context: grpc.aio.ServicerContext) -> Any:
+    async def handle(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         token = deadlines.start(context.time_remaining())
         try:
             return await behavior(_decoded(request), context)
@@ -70,7 +70,7 @@ def _wrap_unary(behavior: Callable[..., Awaitable[Any]], method: str) -> Callabl
 
 
 def _wrap_stream(behavior: Callable[..., AsyncIterator[Any]], method: str) -> Callable[..., AsyncIterator[Any]]:
-    async def handle(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+    async def handle(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
         # Each RPC runs in a task of its own, so the deadline set here is this call's alone.
         deadlines.start(context.time_remaining())
         try:
@@ -91,9 +91,9 @@ class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
         handler = await continuation(handler_call_details)
         if handler is None:
             return handler

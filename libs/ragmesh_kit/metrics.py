@@ -46,7 +46,7 @@ class ServiceMetrics:
         start_http_server(port, addr=host, registry=self.registry)
 
 
-def _code(context: grpc.aio.ServicerContext, error: BaseException | None) -> str:
+def _code(context: grpc.aio.ServicerContext[Any, Any], error: BaseException | None) -> str:
     if error is None:
         return "OK"
     code = context.code() if hasattr(context, "code") else None
@@ -62,7 +62,7 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):
         self._metrics = metrics
 
     def _observe(
-        self, method: str, started: float, context: grpc.aio.ServicerContext, error: BaseException | None
+        self, method: str, started: float, context: grpc.aio.ServicerContext[Any, Any], error: BaseException | None
     ) -> None:
         elapsed = time.perf_counter() - started
         code = _code(context, error)
@@ -72,16 +72,16 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
         handler = await continuation(handler_call_details)
         method = handler_call_details.method
         if handler is None or method.startswith("/grpc.health.v1.Health/"):
             return handler
 
         def wrap_unary(behavior: UnaryBehavior) -> UnaryBehavior:
-            async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            async def unary(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
                 started = time.perf_counter()
                 try:
                     reply = await behavior(request, context)
@@ -94,7 +94,7 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):
             return unary
 
         def wrap_stream(behavior: StreamBehavior) -> StreamBehavior:
-            async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            async def stream(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
                 started = time.perf_counter()
                 try:
                     async for reply in behavior(request, context):

@@ -108,6 +108,8 @@ def chunk_from_proto(message: types_pb2.Chunk) -> Chunk:
         title=message.title,
         text=message.text,
         metadata=metadata_from_proto(message.metadata),
+        heading=message.heading,
+        page=message.page,
     )
 
 
@@ -120,6 +122,8 @@ def chunk_to_proto(chunk: Chunk) -> types_pb2.Chunk:
         title=chunk.title,
         text=chunk.text,
         metadata=metadata_to_proto(chunk.metadata),
+        heading=chunk.heading,
+        page=chunk.page,
     )
 
 
@@ -139,6 +143,8 @@ def citation_to_proto(citation: Citation) -> types_pb2.Citation:
         title=citation.title,
         quote=citation.quote,
         label=citation.label,
+        heading=citation.heading,
+        page=citation.page,
     )
 
 
@@ -150,6 +156,8 @@ def citation_from_proto(message: types_pb2.Citation) -> Citation:
         title=message.title,
         quote=message.quote,
         label=message.label,
+        heading=message.heading,
+        page=message.page,
     )
 
 

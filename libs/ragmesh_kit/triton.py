@@ -6,11 +6,13 @@ response that marks the end of a decoupled (streamed) generation."""
 from __future__ import annotations
 
 import struct
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 import numpy as np
+from numpy.typing import NDArray
 from tritonclient.grpc import service_pb2, service_pb2_grpc
 
 from ragmesh_kit.circuit_breaker import OPEN, CircuitBreaker
@@ -72,8 +74,8 @@ def _request(
     return request
 
 
-def _outputs(response: service_pb2.ModelInferResponse) -> dict[str, np.ndarray | list[bytes]]:
-    result: dict[str, np.ndarray | list[bytes]] = {}
+def _outputs(response: service_pb2.ModelInferResponse) -> dict[str, NDArray[Any] | list[bytes]]:
+    result: dict[str, NDArray[Any] | list[bytes]] = {}
     for index, output in enumerate(response.outputs):
         raw = response.raw_output_contents[index] if index < len(response.raw_output_contents) else b""
         if output.datatype == "BYTES":
@@ -85,7 +87,7 @@ def _outputs(response: service_pb2.ModelInferResponse) -> dict[str, np.ndarray |
 
 @dataclass(frozen=True)
 class StreamedResponse:
-    outputs: dict[str, np.ndarray | list[bytes]]
+    outputs: dict[str, NDArray[Any] | list[bytes]]
     final: bool
 
 
@@ -155,7 +157,7 @@ class TritonClient:
         inputs: Mapping[str, Tensor],
         outputs: Sequence[str],
         timeout: float | None = None,
-    ) -> dict[str, np.ndarray | list[bytes]]:
+    ) -> dict[str, NDArray[Any] | list[bytes]]:
         try:
             with self.breaker.guard(is_outage):
                 seconds = timeout_for(timeout or self._timeout, f"triton model {model}")
@@ -166,7 +168,7 @@ class TritonClient:
 
     async def stream(
         self, model: str, inputs: Mapping[str, Tensor], outputs: Sequence[str], timeout: float | None = None
-    ) -> AsyncIterator[StreamedResponse]:
+    ) -> AsyncGenerator[StreamedResponse, None]:
         """Runs one request on a decoupled model and yields its responses until the final one.
         Leaving the iteration early (or cancelling the task) cancels the gRPC stream, which
         cancels the request inside Triton. The first response ends the breaker's verdict on the

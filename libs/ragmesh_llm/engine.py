@@ -225,7 +225,7 @@ class LlamaEngine:
 
     def _add(self, token: int, pos: int, seq_id: int, logits: bool) -> int:
         batch = self._batch
-        i = batch.n_tokens
+        i: int = batch.n_tokens
         batch.token[i] = token
         batch.pos[i] = pos
         batch.n_seq_id[i] = 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import grpc
@@ -24,7 +25,7 @@ from services.gateway.app.ask import AskLimits, AskQuestion
 from services.gateway.app.auth import ApiKeyAuthenticator, parse_key_entries
 from services.gateway.app.documents import DocumentIntake
 from services.gateway.app.generations import IndexGenerations
-from services.gateway.app.quotas import QuotaBook, TenantLimits, parse_tenant_limits
+from services.gateway.app.quotas import QuotaBook, TenantLimits
 from services.gateway.app.search import SearchChunks
 from services.gateway.app.shared_state import Answers, FailOpen, FailOpenGenerations, MemoryGenerations, TenantQuotas
 from services.gateway.entrypoints.grpc_servicer import GatewayServicer
@@ -35,8 +36,7 @@ def load_key_entries(settings: GatewaySettings) -> dict[str, str]:
     lines: list[str] = []
     if settings.api_keys_file:
         lines.extend(Path(settings.api_keys_file).read_text().splitlines())
-    lines.extend(settings.api_keys.split(","))
-    return parse_key_entries(lines)
+    return {**parse_key_entries(lines), **settings.api_keys}
 
 
 def quota_book(settings: GatewaySettings) -> QuotaBook:
@@ -46,7 +46,11 @@ def quota_book(settings: GatewaySettings) -> QuotaBook:
         tpd=settings.tokens_per_day,
         burst=settings.request_burst,
     )
-    return QuotaBook(defaults, parse_tenant_limits(settings.tenant_limits, defaults))
+    overrides = {
+        tenant: dataclasses.replace(defaults, **given.model_dump(exclude_none=True))
+        for tenant, given in settings.tenant_limits.items()
+    }
+    return QuotaBook(defaults, overrides)
 
 
 async def build(settings: GatewaySettings, provider: TracerProvider) -> GrpcService:

@@ -14,7 +14,9 @@ from ragmesh_kit.service_clients import EmbedderClient, RetrieverClient
 from ragmesh_kit.tls import client_tls
 from ragmesh_kit.tokens import TokenCounter
 from services.indexer.adapters.dead_letters import DeadLetterPublisher
+from services.indexer.adapters.parsers import document_parsers
 from services.indexer.app.chunker import Chunker, ChunkingPolicy
+from services.indexer.app.document_chunks import DocumentChunker
 from services.indexer.app.index_batch import BatchOptions, IndexBatch
 from services.indexer.entrypoints.consumer_metrics import ConsumerMetrics
 from services.indexer.entrypoints.kafka_consumer import DocumentEventConsumer
@@ -30,11 +32,12 @@ async def build(settings: IndexerSettings, provider: TracerProvider) -> GrpcServ
     retriever_channel = open_channel(
         settings.retriever_addr, provider, client_tls(settings, "retriever"), health_checked=checked
     )
+    chunker = Chunker(
+        TokenCounter(settings.tokenizer_encoding),
+        ChunkingPolicy(settings.chunk_tokens, settings.chunk_overlap_tokens),
+    )
     index_batch = IndexBatch(
-        Chunker(
-            TokenCounter(settings.tokenizer_encoding),
-            ChunkingPolicy(settings.chunk_tokens, settings.chunk_overlap_tokens),
-        ),
+        DocumentChunker(chunker, document_parsers()),
         EmbedderClient(embedder_channel, settings.embed_timeout_seconds),
         RetrieverClient(retriever_channel, settings.upsert_timeout_seconds),
         BatchOptions(
@@ -42,6 +45,7 @@ async def build(settings: IndexerSettings, provider: TracerProvider) -> GrpcServ
             embed_concurrency=settings.embed_concurrency,
             write_concurrency=settings.write_concurrency,
             max_chars=settings.max_document_chars,
+            max_bytes=settings.max_document_bytes,
             max_chunks_in_flight=settings.max_chunks_in_flight,
         ),
     )

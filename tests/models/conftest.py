@@ -7,20 +7,21 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import grpc
 import numpy as np
 import pytest
 
 from ragmesh_devstack import components
-from ragmesh_devstack.model_repository import llm_model_files
+from ragmesh_devstack.model_repository import link_model_packages
 from ragmesh_devstack.processes import ProcessTable
 from ragmesh_devstack.settings import StackSettings
 from ragmesh_kit.triton import BoolTensor, BytesTensor, Tensor, TritonClient
+from tests.eventually import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,7 +40,7 @@ class LlmServer:
         self.log = log
 
     async def run(
-        self, prompt: str, params: dict[str, object], stop_after: int | None = None, model: str = "llm"
+        self, prompt: str, params: Mapping[str, object], stop_after: int | None = None, model: str = "llm"
     ) -> tuple[list[str], dict[str, int]]:
         inputs: dict[str, Tensor] = {
             "text_input": BytesTensor([prompt.encode()], shape=[1]),
@@ -80,20 +81,25 @@ def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlmServer]:
     repository = work / "repository"
     for name in ("llm", "generator"):
         shutil.copytree(ROOT / "models/triton" / name, repository / name, ignore=shutil.ignore_patterns("__pycache__"))
-    llm_model_files(ROOT, repository / "llm" / "1")
+    link_model_packages(ROOT, repository)
     ports = {"triton_http_port": _free_port(), "triton_grpc_port": _free_port(), "triton_metrics_port": _free_port()}
-    settings = StackSettings(root=ROOT, instance=f"llm-{os.getpid()}", triton_tracing=False, **ports)
+    options: dict[str, Any] = {"instance": f"llm-{os.getpid()}", "triton_tracing": False, **ports}
+    settings = StackSettings(root=ROOT, **options)
     spec = components.triton(settings).spec
     command = [f"--model-repository={repository}" if a.startswith("--model-repository=") else a for a in spec.command]
     table = ProcessTable(settings.run_dir)
     (settings.run_dir / "triton").mkdir(parents=True, exist_ok=True)
     table.start(replace(spec, name="triton-llm", command=command))
-    deadline = time.monotonic() + 180
+
+    def ready() -> bool:
+        if table.exited("triton-llm"):
+            pytest.fail(table.tail("triton-llm"))
+        url = f"http://127.0.0.1:{ports['triton_http_port']}/v2/models/llm/ready"
+        assert components.http_ok(url), table.tail("triton-llm")
+        return True
+
     try:
-        while not components.http_ok(f"http://127.0.0.1:{ports['triton_http_port']}/v2/models/llm/ready"):
-            assert not table.exited("triton-llm"), table.tail("triton-llm")
-            assert time.monotonic() < deadline, table.tail("triton-llm")
-            time.sleep(0.5)
+        eventually(ready, "the llm model ready", timeout=180, interval=0.5)
         yield LlmServer(ports["triton_grpc_port"], ports["triton_metrics_port"], table.log_path("triton-llm"))
     finally:
         table.stop("triton-llm")

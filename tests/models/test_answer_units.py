@@ -3,16 +3,10 @@ sources and on every question of the golden set with its document's chunks as th
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "models" / "triton" / "generator" / "1"))
-
-import extractive as ex
-
-from bench.golden import corpus, questions, quote_is_verbatim
+from bench.golden import Question, corpus, questions, quote_is_verbatim
+from ragmesh_answering import extractive as ex
 from ragmesh_kit.domain import Chunk, ScoredChunk
 from ragmesh_kit.tokens import TokenCounter
 from services.generator.app.citations import extract_citations, quotes
@@ -166,7 +160,7 @@ def test_a_statement_no_source_is_about_is_not_known(question: str) -> None:
     assert ex.answer(make_prompt(sources, question)) == ex.NO_ANSWER
 
 
-def _golden_prompts() -> list[tuple[object, str, list[ScoredChunk]]]:
+def _golden_prompts() -> list[tuple[Question, str, list[ScoredChunk]]]:
     """Each golden question with its labelled document's chunks as the sources (unanswerable ones
     with the first document's), built as the generator service builds them."""
     documents = {d["document_id"]: d for d in corpus()}

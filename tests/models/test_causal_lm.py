@@ -9,25 +9,25 @@ import json
 import os
 import shutil
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
 
 from ragmesh_devstack import components
+from ragmesh_devstack.model_repository import link_model_packages
 from ragmesh_devstack.processes import ProcessTable
 from ragmesh_devstack.settings import StackSettings
 from ragmesh_kit.errors import RagmeshError
 from ragmesh_kit.triton import BoolTensor, BytesTensor, Tensor, TritonClient
+from ragmesh_models import causal_lm
+from tests.eventually import eventually, eventually_async
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_SOURCE = ROOT / "models" / "triton" / "causal_lm"
-sys.path.insert(0, str(MODEL_SOURCE / "1"))
-import causal_lm  # noqa: E402
 
 
 def _torch_env() -> Path:
@@ -50,7 +50,7 @@ class Server:
         self.address = f"127.0.0.1:{grpc_port}"
         self.log = log
 
-    async def run(self, prompt: str, params: dict[str, object], stop_after: int | None = None) -> list[str]:
+    async def run(self, prompt: str, params: Mapping[str, object], stop_after: int | None = None) -> list[str]:
         inputs: dict[str, Tensor] = {
             "text_input": BytesTensor([prompt.encode()], shape=[1]),
             "stream": BoolTensor([True], shape=[1]),
@@ -87,6 +87,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )
     repository = work / "repository"
     shutil.copytree(MODEL_SOURCE, repository / "causal_lm", ignore=shutil.ignore_patterns("__pycache__"))
+    link_model_packages(ROOT, repository)
     config = repository / "causal_lm" / "config.pbtxt"
     config.write_text(
         config.read_text().replace(
@@ -97,18 +98,23 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )
     assert str(model_dir) in config.read_text()
     ports = {"triton_http_port": _free_port(), "triton_grpc_port": _free_port(), "triton_metrics_port": _free_port()}
-    settings = StackSettings(root=ROOT, instance=f"causal-lm-{os.getpid()}", triton_tracing=False, **ports)
+    options: dict[str, Any] = {"instance": f"causal-lm-{os.getpid()}", "triton_tracing": False, **ports}
+    settings = StackSettings(root=ROOT, **options)
     spec = components.triton(settings).spec
     command = [f"--model-repository={repository}" if a.startswith("--model-repository=") else a for a in spec.command]
     table = ProcessTable(settings.run_dir)
     (settings.run_dir / "triton").mkdir(parents=True, exist_ok=True)
     table.start(replace(spec, name="triton-causal-lm", command=command))
-    deadline = time.monotonic() + 180
+
+    def ready() -> bool:
+        if table.exited("triton-causal-lm"):
+            pytest.fail(table.tail("triton-causal-lm"))
+        url = f"http://127.0.0.1:{ports['triton_http_port']}/v2/models/causal_lm/ready"
+        assert components.http_ok(url), table.tail("triton-causal-lm")
+        return True
+
     try:
-        while not components.http_ok(f"http://127.0.0.1:{ports['triton_http_port']}/v2/models/causal_lm/ready"):
-            assert not table.exited("triton-causal-lm"), table.tail("triton-causal-lm")
-            assert time.monotonic() < deadline, table.tail("triton-causal-lm")
-            time.sleep(0.5)
+        eventually(ready, "the causal_lm model ready", timeout=180, interval=0.5)
         yield Server(ports["triton_grpc_port"], table.log_path("triton-causal-lm"))
     finally:
         table.stop("triton-causal-lm")
@@ -148,10 +154,13 @@ async def test_cancelling_the_stream_stops_generation(server: Server) -> None:
     before = server.log.read_text().count("[causal_lm] request cancelled by the client")
     pieces = await server.run(PROMPT, {**GREEDY, "max_tokens": 6000}, stop_after=2)
     assert len(pieces) == 2
-    deadline = time.monotonic() + 15
-    while server.log.read_text().count("[causal_lm] request cancelled by the client") == before:
-        assert time.monotonic() < deadline, server.log.read_text()[-3000:]
-        time.sleep(0.2)
+
+    async def cancelled() -> bool:
+        log = server.log.read_text()
+        assert log.count("[causal_lm] request cancelled by the client") > before, log[-3000:]
+        return True
+
+    await eventually_async(cancelled, "the cancellation in Triton's log", timeout=15, interval=0.2)
     line = [x for x in server.log.read_text().splitlines() if "cancelled by the client" in x][-1]
     done = int(line.rsplit("after ", 1)[1].split("/")[0])
     assert done < 6000

@@ -1,18 +1,12 @@
-"""Unit tests of the generator model's extractive logic (models/triton/generator/1/extractive.py and
-its ragmesh_answering package)."""
+"""Unit tests of the generator model's extractive logic (the ragmesh_answering package in libs/)."""
 
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-# The model directory is what Triton puts on the model's path; the tests do the same.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "models" / "triton" / "generator" / "1"))
-
-import extractive as ex
+from ragmesh_answering import extractive as ex
 
 
 def make_prompt(sources, question, instructions="Answer only from the sources. Cite them as [n]."):

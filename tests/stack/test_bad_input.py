@@ -9,11 +9,14 @@ counts are written to <run dir>/bad-input-cases.json (test_case_count_and_every_
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import secrets
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 import grpc
 import pytest
@@ -60,7 +63,7 @@ def stubs(running_stack: RunningStack) -> Iterator[Stubs]:
     key = f"rmk_{secrets.token_hex(16)}"
     env = gateway_env(
         running_stack,
-        GATEWAY_API_KEYS=f"{hashlib.sha256(key.encode()).hexdigest()}:{FUZZ_TENANT}",
+        GATEWAY_API_KEYS=json.dumps({hashlib.sha256(key.encode()).hexdigest(): FUZZ_TENANT}),
         GATEWAY_REQUESTS_PER_MINUTE="100000",
         GATEWAY_TOKENS_PER_MINUTE="100000000",
         GATEWAY_TOKENS_PER_DAY="1000000000",
@@ -103,7 +106,7 @@ def _questions() -> st.SearchStrategy[str]:
     return st.one_of(h.odd_text(200), st.just("What does the pass statement do?"), st.just("x" * 4001))
 
 
-ask_requests = st.builds(
+ask_requests: st.SearchStrategy[dict[str, Any]] = st.builds(
     dict,
     question=h.mostly(st.sampled_from(["What does the pass statement do?", "Wer hat das geschrieben?"]), _questions()),
     top_k=h.mostly(st.integers(0, 50), h.u32()),
@@ -130,11 +133,11 @@ def test_ask_bad_input(stubs: Stubs, cases: h.CaseLog, stream: bool) -> None:
     @given(fields=ask_requests, metadata=h.mostly(st.just([("x-api-key", stubs.key)]), h.key_choice(stubs.key)))
     def case(fields: dict[str, object], metadata: list[tuple[str, str]] | None) -> None:
         if stream:
-            request = gateway_pb2.AskStreamRequest(**fields)  # type: ignore[arg-type]
-            code, result = h.status_of(lambda: stubs.gateway.AskStream(request, metadata=metadata, timeout=60))
+            streamed = gateway_pb2.AskStreamRequest(**fields)  # type: ignore[arg-type]
+            code, result = h.status_of(lambda: stubs.gateway.AskStream(streamed, metadata=metadata, timeout=60))
         else:
-            request = gateway_pb2.AskRequest(**fields)  # type: ignore[arg-type]
-            code, result = h.status_of(lambda: stubs.gateway.Ask(request, metadata=metadata, timeout=60))
+            unary = gateway_pb2.AskRequest(**fields)  # type: ignore[arg-type]
+            code, result = h.status_of(lambda: stubs.gateway.Ask(unary, metadata=metadata, timeout=60))
         cases.record(rpc, code)
         if not h.has_valid_key(metadata, stubs.key):
             assert code == grpc.StatusCode.UNAUTHENTICATED, (code, result)
@@ -145,12 +148,12 @@ def test_ask_bad_input(stubs: Stubs, cases: h.CaseLog, stream: bool) -> None:
         h.check_status(code, result, {OK, INVALID}, f"{rpc} {fields!r}")
         if code == OK:
             final = result[-1].complete if stream else result  # type: ignore[index]
-            assert len(final.trace_id) == 32  # type: ignore[attr-defined]
+            assert len(final.trace_id) == 32  # type: ignore[union-attr]
 
     case()
 
 
-search_requests = st.builds(
+search_requests: st.SearchStrategy[dict[str, Any]] = st.builds(
     dict,
     query=h.mostly(st.sampled_from(["pass statement", "os.path.join", "--top-k"]), _questions()),
     top_k=h.mostly(st.integers(0, 50), h.u32()),
@@ -202,7 +205,9 @@ def test_document_rpcs_bad_input(stubs: Stubs, cases: h.CaseLog) -> None:
         version=st.one_of(st.just(0), st.integers(-(2**63), -1), st.integers(1, 2**63 - 1)),
         key=h.mostly(st.just([("x-api-key", stubs.key)]), h.key_choice(stubs.key)),
     )
-    def submit(document_id: str, text: str, title: str, metadata: dict, version: int, key: list | None) -> None:
+    def submit(
+        document_id: str, text: str, title: str, metadata: dict[str, Any], version: int, key: list[Any] | None
+    ) -> None:
         request = gateway_pb2.SubmitDocumentRequest(
             document_id=document_id, text=text, title=title, metadata=metadata, version=version
         )
@@ -222,7 +227,7 @@ def test_document_rpcs_bad_input(stubs: Stubs, cases: h.CaseLog) -> None:
 
     @cases_of(200)
     @given(document_id=document_ids, key=h.key_choice(stubs.key), delete=st.booleans())
-    def delete_or_status(document_id: str, key: list | None, delete: bool) -> None:
+    def delete_or_status(document_id: str, key: list[Any] | None, delete: bool) -> None:
         rpc = "DeleteDocument" if delete else "GetDocumentStatus"
         if delete:
             call = lambda: stubs.gateway.DeleteDocument(  # noqa: E731
@@ -289,7 +294,7 @@ def test_retriever_search_bad_input(stubs: Stubs, cases: h.CaseLog) -> None:
         tenant: str,
         vector: list[float],
         top_k: int,
-        filters: list,
+        filters: list[Any],
         threshold: float,
         per_document: int,
         query_text: str,
@@ -406,7 +411,7 @@ def test_generator_bad_input(stubs: Stubs, cases: h.CaseLog) -> None:
         max_context=h.mostly(st.integers(0, 6000), st.integers(6001, 2**32 - 1)),
         max_output=h.mostly(st.integers(0, 1024), st.integers(1025, 2**32 - 1)),
     )
-    def generate(question: str, context: list, max_context: int, max_output: int) -> None:
+    def generate(question: str, context: list[Any], max_context: int, max_output: int) -> None:
         request = generator_pb2.GenerateRequest(
             question=question, context=context, max_context_tokens=max_context, max_output_tokens=max_output
         )
@@ -495,7 +500,7 @@ def test_unknown_fields_are_ignored_and_undecodable_bytes_refused(stubs: Stubs, 
     expected = {}
     for channel, path, base, stream, metadata in targets:
         method = h.raw_method(stubs.channels[channel], path, stream)
-        expected[path] = h.status_of(lambda m=method, b=base, md=metadata: m(b, metadata=md, timeout=60))[0]
+        expected[path] = h.status_of(partial(method, base, metadata=metadata, timeout=60))[0]
 
     @cases_of(120)
     @given(
@@ -504,7 +509,7 @@ def test_unknown_fields_are_ignored_and_undecodable_bytes_refused(stubs: Stubs, 
         garbage=st.binary(max_size=48),
         raw=st.booleans(),
     )
-    def call(target: tuple, seed: int, garbage: bytes, raw: bool) -> None:
+    def call(target: tuple[Any, ...], seed: int, garbage: bytes, raw: bool) -> None:
         channel, path, base, stream, metadata = target
         method = h.raw_method(stubs.channels[channel], path, stream)
         payload = (b"\xff" + garbage) if raw else base + h.unknown_fields(seed)

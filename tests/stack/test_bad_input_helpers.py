@@ -67,7 +67,7 @@ def odd_text(max_size: int = 300) -> st.SearchStrategy[str]:
     """Text with odd code points (no surrogates: they cannot go into a protobuf string)."""
     return st.one_of(
         st.sampled_from(ODD_STRINGS),
-        st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=max_size),
+        st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=max_size),
         st.text(alphabet=st.characters(codec="ascii"), min_size=1, max_size=max_size),
     )
 
@@ -216,7 +216,7 @@ def status_of(call: Callable[[], object]) -> tuple[grpc.StatusCode, object]:
         if isinstance(result, Iterator):
             result = list(result)
     except grpc.RpcError as error:
-        return error.code(), error.details()  # type: ignore[attr-defined]
+        return error.code(), error.details()
     return grpc.StatusCode.OK, result
 
 

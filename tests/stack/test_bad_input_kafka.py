@@ -4,7 +4,6 @@ indexer keeps running (a good document sent after them, on the same partition, i
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import time
 
@@ -18,6 +17,7 @@ from ragmesh_kit.document_events import DEAD_LETTER_TOPIC, DOCUMENTS_TOPIC, deco
 from ragmesh_kit.domain import UPSERT, DocumentCommand
 from ragmesh_kit.errors import InvalidArgument
 from ragmesh_kit.service_clients import RetrieverClient
+from tests.eventually import eventually_async
 from tests.stack import test_bad_input_helpers as h
 from tests.stack.conftest import RunningStack
 from tests.stack.test_bad_input_helpers import cases_of
@@ -105,10 +105,11 @@ async def test_malformed_payloads_are_dead_lettered_and_nothing_is_indexed(runni
     channel = grpc.aio.insecure_channel(running_stack.address("retriever"))
     retriever = RetrieverClient(channel, 10)
     try:
-        deadline = time.monotonic() + 90
-        while await retriever.count_chunks(tenant) < 1:
-            assert time.monotonic() < deadline, "the good document after the poison ones was never indexed"
-            await asyncio.sleep(0.5)
+
+        async def good_indexed() -> bool:
+            return await retriever.count_chunks(tenant) >= 1
+
+        await eventually_async(good_indexed, "the good document after the poison ones indexed", timeout=90)
         assert await retriever.count_chunks(tenant) == 1, "a poison payload was indexed"
         assert await retriever.count_chunks(tenant, "good") == 1
     finally:

@@ -64,7 +64,7 @@ def test_retriever_upsert_limits_write_nothing(running_stack: RunningStack, reco
         tenant_id=tenant,
         records=[
             retriever_pb2.ChunkRecord(
-                chunk={"chunk_id": f"c{i}", "document_id": "d", "version": 1, "text": "t"},  # type: ignore[arg-type]
+                chunk={"chunk_id": f"c{i}", "document_id": "d", "version": 1, "text": "t"},
                 vector=vector,
             )
             for i in range(records)

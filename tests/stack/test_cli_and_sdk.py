@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import time
 from pathlib import Path
 from pydoc_data.topics import topics
 
 import grpc
 import pytest
 
-from ragmesh.client import Answer, AnswerPiece, AsyncRagmeshClient, RagmeshClient, RagmeshError
+from ragmesh.client import Answer, AnswerPiece, AsyncRagmeshClient, DocumentStatus, RagmeshClient, RagmeshError
+from tests.eventually import eventually, eventually_async
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,10 +35,17 @@ def test_cli_ingests_a_folder_then_answers_from_it(running_stack, tmp_path: Path
     (folder / "for.txt").write_text(topics["for"])
     (folder / "nested").mkdir()
     (folder / "nested" / "import.md").write_text(topics["import"])
+    (folder / "logo.png").write_bytes(b"\x89PNG\r\n")
+    (folder / "empty.md").write_text("")
     ingested = _cli(running_stack, "ingest", str(folder), "--json")
     assert ingested.returncode == 0, ingested.stderr
-    results = json.loads(ingested.stdout)
+    output = json.loads(ingested.stdout)
+    results = output["documents"]
     assert set(results) == {"handbook/for.txt", "handbook/nested/import.md"}
+    assert results["handbook/nested/import.md"]["content_type"] == "text/markdown"
+    skipped = {Path(file).name: why for file, why in output["skipped"].items()}
+    assert skipped == {"logo.png": skipped["logo.png"], "empty.md": "empty file"}
+    assert "not a supported type" in skipped["logo.png"]
     assert all(result["state"] == "indexed" and result["chunks"] >= 1 for result in results.values())
 
     asked = _cli(running_stack, "ask", "What does the for statement iterate over?", "--json")
@@ -55,12 +62,13 @@ def test_sync_sdk_submits_asks_streams_and_reports_status(running_stack) -> None
     with RagmeshClient(running_stack.address("gateway"), running_stack.api_key) as client:
         submitted = client.submit_document("sdk-yield", topics["yield"], title="yield", metadata={"lang": "en"})
         assert submitted.version > 0
-        for _ in range(120):
+
+        def indexed() -> DocumentStatus | None:
             status = client.document_status("sdk-yield")
-            if status.state == "indexed" and status.version == submitted.version:
-                break
-            time.sleep(0.5)
-        assert status.state == "indexed" and status.chunk_count >= 1
+            return status if status.state == "indexed" and status.version == submitted.version else None
+
+        status = eventually(indexed, "sdk-yield indexed", timeout=60, interval=0.5)
+        assert status.chunk_count >= 1
         answer = client.ask("What does a yield expression do in a function?", bypass_cache=True)
         assert "sdk-yield" in [citation.document_id for citation in answer.citations]
         events = list(client.ask_stream("What does a yield expression do in a function?"))
@@ -81,10 +89,11 @@ def test_async_sdk_asks(running_stack) -> None:
     async def scenario() -> Answer:
         async with AsyncRagmeshClient(running_stack.address("gateway"), running_stack.api_key) as client:
             await client.submit_document("sdk-async-if", topics["if"], title="if")
-            for _ in range(120):
-                if (await client.document_status("sdk-async-if")).state == "indexed":
-                    break
-                await asyncio.sleep(0.5)
+
+            async def indexed() -> bool:
+                return (await client.document_status("sdk-async-if")).state == "indexed"
+
+            await eventually_async(indexed, "sdk-async-if indexed", timeout=60, interval=0.5)
             pieces = [event async for event in client.ask_stream("What does the if statement select?")]
             assert isinstance(pieces[-1], Answer)
             return await client.ask("What does the if statement select?")

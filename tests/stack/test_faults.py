@@ -36,7 +36,7 @@ def _serving(address: str, service: str = "") -> bool:
             reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service), timeout=2)
         except grpc.RpcError:
             return False
-    return reply.status == health_pb2.HealthCheckResponse.SERVING
+    return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
 
 
 def test_triton_killed_gives_fast_unavailable_then_recovers_by_itself(gateway, auth, running_stack, indexed) -> None:
@@ -53,27 +53,32 @@ def test_triton_killed_gives_fast_unavailable_then_recovers_by_itself(gateway, a
                 gateway.Ask(gateway_pb2.AskRequest(question=QUESTION, bypass_cache=True), metadata=auth, timeout=10)
             durations.append(time.monotonic() - started)
             assert raised.value.code() == grpc.StatusCode.UNAVAILABLE, raised.value.details()
-            messages.append(raised.value.details())
+            messages.append(raised.value.details() or "")
         assert max(durations) < 10, "a caller waited past its deadline"
         assert any("circuit open" in message for message in messages), messages
         assert min(durations[-4:]) < 0.5, f"failures are not fast once the breaker is open: {durations}"
-        deadline = time.monotonic() + 15
-        while _serving(running_stack.address("embedder")) and time.monotonic() < deadline:
-            time.sleep(0.3)
-        assert not _serving(running_stack.address("embedder")), "embedder health stayed SERVING without Triton"
+        eventually(
+            lambda: not _serving(running_stack.address("embedder")),
+            "the embedder's health NOT_SERVING without Triton",
+            timeout=15,
+            interval=0.3,
+        )
         # Not ready, but alive: a liveness probe must not restart the embedder for Triton's outage.
         assert _serving(running_stack.address("embedder"), LIVENESS_SERVICE)
     finally:
         table.pid("triton")  # reap
         stack.up(running_stack.settings)  # starts Triton again; the services keep running
-    deadline = time.monotonic() + 90
-    while True:
+
+    def answered() -> gateway_pb2.AskResponse:
         try:
-            reply = gateway.Ask(gateway_pb2.AskRequest(question=QUESTION, bypass_cache=True), metadata=auth, timeout=10)
-            break
+            reply: gateway_pb2.AskResponse = gateway.Ask(
+                gateway_pb2.AskRequest(question=QUESTION, bypass_cache=True), metadata=auth, timeout=10
+            )
         except grpc.RpcError as error:
-            assert time.monotonic() < deadline, f"no recovery after Triton came back: {error.details()}"
-            time.sleep(0.5)
+            raise AssertionError(f"no recovery after Triton came back: {error.details()}") from error
+        return reply
+
+    reply = eventually(answered, "an answer after Triton came back", timeout=90, interval=0.5)
     assert "fault-del" in [c.document_id for c in reply.citations]
     assert _serving(running_stack.address("embedder"))
 

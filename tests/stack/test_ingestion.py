@@ -14,9 +14,9 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pydoc_data.topics import topics
+from typing import Any
 
 import grpc
-import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -30,6 +30,7 @@ from ragmesh_kit.service_clients import EmbedderClient, RetrieverClient
 from ragmesh_kit.tokens import TokenCounter
 from services.indexer.app.chunker import Chunker, ChunkingPolicy
 from services.indexer.settings import IndexerSettings
+from tests.eventually import eventually_async
 from tests.stack.conftest import RunningStack
 
 GROUP = IndexerSettings().consumer_group
@@ -86,13 +87,14 @@ class Ingestion:
     async def wait_for_chunks(self, tenant: str, total: int, timeout: float) -> float:
         """Polls until the tenant holds ``total`` chunks; returns the seconds it took."""
         started = time.monotonic()
-        count = -1
-        while time.monotonic() - started < timeout:
+
+        async def all_there() -> bool:
             count = await self.retriever.count_chunks(tenant)
-            if count >= total:
-                return time.monotonic() - started
-            await asyncio.sleep(0.5)
-        pytest.fail(f"tenant {tenant} holds {count} chunks after {timeout}s; expected {total}")
+            assert count >= total, f"tenant {tenant} holds {count} chunks; expected {total}"
+            return True
+
+        await eventually_async(all_there, f"{total} chunks of tenant {tenant}", timeout=timeout, interval=0.5)
+        return time.monotonic() - started
 
     async def assert_exactly_indexed(self, tenant: str, docs: Sequence[Doc], version: int = 1) -> int:
         """Every document INDEXED at ``version`` with exactly the chunker's count, nothing else."""
@@ -110,7 +112,7 @@ class Ingestion:
             for d, want, (count, state) in zip(docs, expected, found, strict=True)
             if count != want
             or state is None
-            or (state.state, state.version, state.chunk_count) != (INDEXED, version, want)  # type: ignore[attr-defined]
+            or (state.state, state.version, state.chunk_count) != (INDEXED, version, want)
         ]
         assert not wrong, f"{len(wrong)} documents are not exactly indexed, e.g. {wrong[:3]}"
         assert await self.retriever.count_chunks(tenant) == sum(expected)
@@ -134,10 +136,13 @@ class Ingestion:
 
     async def wait_processed(self, partition: int, offset: int, timeout: float = 60) -> None:
         """Until the indexers' group has committed past ``offset`` (the event is done with)."""
-        deadline = time.monotonic() + timeout
-        while await self.committed(partition) <= offset:
-            assert time.monotonic() < deadline, f"offset {offset} of partition {partition} not committed"
-            await asyncio.sleep(0.3)
+
+        async def committed_past() -> bool:
+            return await self.committed(partition) > offset
+
+        await eventually_async(
+            committed_past, f"offset {offset} of partition {partition} committed", timeout=timeout, interval=0.3
+        )
 
 
 @asynccontextmanager
@@ -214,11 +219,11 @@ async def test_newer_version_replaces_older_and_late_events_are_ignored(ingestio
     await ingestion.wait_for_chunks(tenant, 1, timeout=60)
 
 
-async def _dead_letters(bootstrap: str, keys: set[bytes], want: int, timeout: float = 60) -> dict[bytes, list]:
+async def _dead_letters(bootstrap: str, keys: set[bytes], want: int, timeout: float = 60) -> dict[bytes, list[Any]]:
     """Dead letters with the given keys, read from the start of the topic (no consumer group)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
-    found: dict[bytes, list] = {}
+    found: dict[bytes, list[Any]] = {}
     try:
         tp = TopicPartition(DEAD_LETTER_TOPIC, 0)
         consumer.assign([tp])

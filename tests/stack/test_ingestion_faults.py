@@ -8,9 +8,8 @@ import asyncio
 import os
 import re
 import signal
-import time
 import urllib.request
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import pytest_asyncio
@@ -18,6 +17,7 @@ import pytest_asyncio
 from ragmesh_devstack import stack
 from ragmesh_devstack.components import grpc_serving, services
 from ragmesh_devstack.processes import ProcessTable
+from tests.eventually import eventually_async
 from tests.stack.conftest import RunningStack
 from tests.stack.test_ingestion import Ingestion, corpus, expected_chunks, new_tenant, open_ingestion, upserts
 
@@ -38,13 +38,6 @@ def indexer_counter(metrics_port: int, name: str) -> float:
     return sum(float(m.group(1)) for m in re.finditer(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text, re.MULTILINE))
 
 
-async def wait_until(predicate: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not await predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.2)
-
-
 async def test_indexer_killed_mid_ingestion_loses_and_duplicates_nothing(ingestion: Ingestion) -> None:
     settings = ingestion.stack.settings
     table = ProcessTable(settings.run_dir)
@@ -57,7 +50,7 @@ async def test_indexer_killed_mid_ingestion_loses_and_duplicates_nothing(ingesti
         return await ingestion.retriever.count_chunks(tenant) >= total // 4
 
     try:
-        await wait_until(partly_done, 120, "a quarter of the chunks")
+        await eventually_async(partly_done, "a quarter of the chunks", timeout=120, interval=0.2)
         pid = table.pid("indexer")
         assert pid is not None
         os.killpg(pid, signal.SIGKILL)  # no drain, no commit: the batch in hand is redone
@@ -83,7 +76,7 @@ async def test_embedder_outage_is_retried_until_it_is_back(ingestion: Ingestion)
         return await ingestion.retriever.count_chunks(tenant) > 0
 
     try:
-        await wait_until(started, 120, "the first chunks")
+        await eventually_async(started, "the first chunks", timeout=120, interval=0.2)
         await asyncio.to_thread(table.stop, "embedder")
         # Embeddings the draining embedder answered may still be written: once the count holds for
         # 2 s, nothing else can be written without the embedder.
@@ -115,7 +108,7 @@ async def test_two_indexers_share_the_partitions_and_index_each_document_once(in
         async def second_ready() -> bool:
             return await asyncio.to_thread(grpc_serving, port)
 
-        await wait_until(second_ready, 90, "the second indexer")
+        await eventually_async(second_ready, "the second indexer", timeout=90, interval=0.2)
         before = indexer_counter(settings.indexer_metrics_port, indexed)
         tenant = new_tenant()
         docs = corpus(240, seed=4)
@@ -128,7 +121,7 @@ async def test_two_indexers_share_the_partitions_and_index_each_document_once(in
                 and indexer_counter(settings.indexer_metrics_port, indexed) > before
             )
 
-        await wait_until(both_working, 120, "both indexers to index documents")
+        await eventually_async(both_working, "both indexers to index documents", timeout=120, interval=0.2)
         # The second leaves (SIGTERM) mid-ingestion: it commits its batch, the first takes over.
         await asyncio.to_thread(table.stop, SECOND)
         await ingestion.wait_for_chunks(tenant, total, timeout=240)

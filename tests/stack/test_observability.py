@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from pydoc_data.topics import topics
+from typing import Any
 
 import pytest
 
@@ -43,7 +43,8 @@ def _edge(found: Trace, parent_service: str, child_service: str, child_operation
 
 def _scrape(port: int) -> str:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as reply:
-        return reply.read().decode()
+        text: str = reply.read().decode()
+        return text
 
 
 def _sample_sum(text: str, name: str, label_filter: str = "") -> float:
@@ -55,7 +56,9 @@ def _sample_sum(text: str, name: str, label_filter: str = "") -> float:
 
 
 @pytest.fixture(scope="module")
-def asked(gateway, auth, running_stack) -> tuple[gateway_pb2.AskResponse, gateway_pb2.SubmitDocumentResponse, dict]:
+def asked(
+    gateway, auth, running_stack
+) -> tuple[gateway_pb2.AskResponse, gateway_pb2.SubmitDocumentResponse, dict[str, Any]]:
     before = {
         name: _scrape(getattr(running_stack.settings, f"{name}_metrics_port"))
         for name in ("gateway", "embedder", "retriever", "generator", "indexer")
@@ -242,17 +245,16 @@ def test_indexer_batch_span_links_every_message_it_processed(asked, jaeger: Jaeg
     _, submitted, _ = asked
     found = jaeger.wait_for_trace(submitted.trace_id, lambda t: bool(t.find("indexer", "process")))
     process_ids = {span.span_id for span in found.find("indexer", "ragmesh.documents.v1 process")}
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+
+    def linking_batches() -> list[Span]:
         batches = [
             span
             for trace in jaeger.find_traces("indexer", "ragmesh.documents.v1 batch")
             for span in trace.spans
             if span.operation == "ragmesh.documents.v1 batch"
         ]
-        linking = [span for span in batches if process_ids & set(span.links)]
-        if linking:
-            assert linking[0].tags.get("messaging.batch.message_count", 0) >= 1
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"no batch span links to the process spans {process_ids}")
+        return [span for span in batches if process_ids & set(span.links)]
+
+    linking = eventually(linking_batches, f"a batch span linking to the process spans {process_ids}", interval=0.5)
+    count = linking[0].tags.get("messaging.batch.message_count", 0)
+    assert isinstance(count, int) and count >= 1, count

@@ -6,19 +6,20 @@ and every citation quotes its document verbatim; the context budget is counted i
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import replace
 
 import grpc
 import pytest
 
 from bench.golden import Outcome, Question, corpus, misses, questions, quote_is_verbatim, summarize, table
-from bench.pipeline import extractive
 from ragmesh.common.v1 import types_pb2
 from ragmesh.embedder.v1 import embedder_pb2, embedder_pb2_grpc
+from ragmesh.gateway.v1 import gateway_pb2
 from ragmesh.retriever.v1 import retriever_pb2, retriever_pb2_grpc
+from ragmesh_answering import extractive
 from ragmesh_kit.tokens import TokenCounter
 from services.generator.app.prompt import head_text, tail_text
+from tests.eventually import eventually
 from tests.stack.conftest import RunningStack
 from tests.stack.test_query_helpers import ask, submit
 
@@ -72,18 +73,30 @@ def top_5(stack: RunningStack, items: list[Question], mode: str) -> list[list[tu
 def golden_indexed(running_stack: RunningStack, gateway) -> RunningStack:
     documents = corpus()
     for document in documents:
-        submit(gateway, running_stack.api_key_tenant_b, document["document_id"], document["title"], document["text"])
+        if "content" in document:  # a file: parsed by the indexer as its content type
+            request = gateway_pb2.SubmitDocumentRequest(
+                document_id=document["document_id"],
+                title=document["title"],
+                content=document["content"],
+                content_type=document["content_type"],
+            )
+            gateway.SubmitDocument(request, metadata=[("x-api-key", running_stack.api_key_tenant_b)], timeout=15)
+        else:
+            submit(
+                gateway, running_stack.api_key_tenant_b, document["document_id"], document["title"], document["text"]
+            )
     # Indexing goes through Kafka: wait until every document is searchable by its own title.
-    deadline = time.monotonic() + 180
-    while True:
+
+    def all_searchable() -> bool:
         tops = _top_documents(running_stack, [doc["title"] for doc in documents], 50)
         missing = [
             doc["document_id"] for doc, top in zip(documents, tops, strict=True) if doc["document_id"] not in top
         ]
-        if not missing:
-            return running_stack
-        assert time.monotonic() < deadline, f"not indexed after 180s: {missing}"
-        time.sleep(1)
+        assert not missing, f"not indexed: {missing}"
+        return True
+
+    eventually(all_searchable, "every golden document searchable by its title", timeout=180, interval=1)
+    return running_stack
 
 
 @pytest.fixture(scope="module")

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import cast
 
 import grpc
+import pytest
 
 from ragmesh.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from ragmesh_devstack import components
@@ -61,12 +62,15 @@ def extra_service(
     table = ProcessTable(settings.run_dir)
     table.stop(label)  # leftovers of an interrupted run
     table.start(replace(component.spec, name=label))
-    deadline = time.monotonic() + 60
+
+    def serving() -> bool:
+        if table.exited(label):
+            pytest.fail(f"{label} exited:\n{table.tail(label)}")
+        assert started(port), table.tail(label)
+        return True
+
     try:
-        while not started(port):
-            assert not table.exited(label), f"{label} exited:\n{table.tail(label)}"
-            assert time.monotonic() < deadline, f"{label} not serving after 60s:\n{table.tail(label)}"
-            time.sleep(0.25)
+        eventually(serving, f"{label} serving", timeout=60)
         yield ExtraService(label, port, metrics_port, table.log_path(label))
     finally:
         table.stop(label)
@@ -141,6 +145,11 @@ def ask_until_cited(
         return reply if any(c.document_id == document_id for c in reply.citations) else None
 
     return eventually(cited, f"{document_id} cited for {question!r}", timeout=timeout, interval=0.5)
+
+
+def trailers(error: grpc.RpcError) -> dict[str, str | bytes]:
+    """The error's trailing metadata as a dict (sync calls give _Metadatum named tuples)."""
+    return dict(cast("Iterable[tuple[str, str | bytes]]", error.trailing_metadata() or ()))
 
 
 def rpc_error(call: object) -> grpc.RpcError:

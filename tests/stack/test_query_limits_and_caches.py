@@ -4,6 +4,7 @@ its own API keys (one tenant per concern) and tight limits."""
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import secrets
 import time
@@ -26,10 +27,11 @@ from tests.stack.test_query_helpers import (
     metric_value,
     rpc_error,
     submit,
+    trailers,
 )
 
 TENANTS = ("rate-t", "tpm-t", "tpd-t", "cache-t")
-LIMITS = "rate-t:rpm=20,burst=2;tpm-t:tpm=600;tpd-t:tpd=150"
+LIMITS = json.dumps({"rate-t": {"rpm": 20, "burst": 2}, "tpm-t": {"tpm": 600}, "tpd-t": {"tpd": 150}})
 QUESTION = "What happens when a pass statement is executed?"
 
 
@@ -43,7 +45,7 @@ class TightGateway:
 @pytest.fixture(scope="module")
 def tight(running_stack: RunningStack) -> Iterator[TightGateway]:
     keys = {tenant: f"rmk_{secrets.token_hex(16)}" for tenant in TENANTS}
-    entries = ",".join(f"{hashlib.sha256(key.encode()).hexdigest()}:{tenant}" for tenant, key in keys.items())
+    entries = json.dumps({hashlib.sha256(key.encode()).hexdigest(): tenant for tenant, key in keys.items()})
     env = gateway_env(
         running_stack, GATEWAY_API_KEYS=entries, GATEWAY_TENANT_LIMITS=LIMITS, GATEWAY_CACHE_SETTLE_SECONDS="3"
     )
@@ -54,8 +56,7 @@ def tight(running_stack: RunningStack) -> Iterator[TightGateway]:
 
 def _retry_after(error: grpc.RpcError) -> int:
     assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, error
-    trailer = dict(error.trailing_metadata() or ())  # type: ignore[attr-defined]
-    seconds = int(trailer["retry-after-seconds"])
+    seconds = int(trailers(error)["retry-after-seconds"])
     assert f"retry after {seconds} seconds" in (error.details() or "")
     return seconds
 

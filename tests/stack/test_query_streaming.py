@@ -91,14 +91,13 @@ def test_cancelling_the_call_stops_the_generation_in_triton(running_stack: Runni
         first = next(call)  # type: ignore[call-overload]
         assert first.HasField("piece")
         call.cancel()  # type: ignore[attr-defined]
-    deadline = time.monotonic() + 15
-    while True:
+
+    def cancellation_seen() -> list[str]:
         lines = [line for line in triton_log.read_text().splitlines() if "cancelled by the client" in line]
         cancelled = metric_value(generator.metrics(), "ragmesh_generator_generations_total", outcome="cancelled")
-        if len(lines) > cancelled_before and cancelled >= 1:
-            break
-        assert time.monotonic() < deadline, "Triton did not see the cancellation"
-        time.sleep(0.25)
+        return lines if len(lines) > cancelled_before and cancelled >= 1 else []
+
+    lines = eventually(cancellation_seen, "the cancellation in Triton's log and the generator's metric", timeout=15)
     # "... after i/n pieces": Triton stopped well before the end of the answer.
     done, total = lines[-1].rsplit("after ", 1)[1].split(" ")[0].split("/")
     assert int(done) < int(total) - 3
@@ -111,8 +110,9 @@ def test_cancelling_the_call_stops_the_generation_in_triton(running_stack: Runni
     with channel:
         assert list(call)[-1].HasField("complete")  # type: ignore[call-overload]
     eventually(
-        lambda: metric_value(generator.metrics(), "ragmesh_generator_generations_total", outcome="completed")
-        > completed,
+        lambda: (
+            metric_value(generator.metrics(), "ragmesh_generator_generations_total", outcome="completed") > completed
+        ),
         "a later generation completed",
     )
     assert not any("generation failed" in line for line in triton_log.read_text().splitlines()[count:])

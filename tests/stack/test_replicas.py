@@ -8,6 +8,7 @@ Valkey killed mid-load gives the documented fail-open behaviour and comes back b
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 import secrets
@@ -34,7 +35,7 @@ from tests.stack.test_query_helpers import ExtraService, extra_service, gateway_
 
 QUOTA_RPM = 6  # burst 6, then one request every 10 s
 TENANTS = ("spread-t", "quota-t", "cache-t", "fault-t")
-LIMITS = f"quota-t:rpm={QUOTA_RPM}"
+LIMITS = json.dumps({"quota-t": {"rpm": QUOTA_RPM}})
 EMBED = "/ragmesh.embedder.v1.EmbedderService/Embed"
 GENERATE = "/ragmesh.generator.v1.GeneratorService/Generate"
 QUESTION = "What does the del statement do to a name?"
@@ -71,7 +72,7 @@ def _calls(port: int, method: str) -> float:
 def replicas(running_stack: RunningStack) -> Iterator[Replicas]:
     s = running_stack.settings
     keys = {tenant: f"rmk_{secrets.token_hex(16)}" for tenant in TENANTS}
-    entries = ",".join(f"{hashlib.sha256(key.encode()).hexdigest()}:{tenant}" for tenant, key in keys.items())
+    entries = json.dumps({hashlib.sha256(key.encode()).hexdigest(): tenant for tenant, key in keys.items()})
     with ExitStack() as started:
         embedder = started.enter_context(
             extra_service(running_stack, "embedder", "embedder-2", _stack_env(running_stack, "embedder"))
@@ -113,7 +114,7 @@ def _ask(stub: gateway_pb2_grpc.GatewayServiceStub, key: str, timeout: float = 2
             timeout=timeout,
         )
     except grpc.RpcError as error:
-        return str(error.code().name)  # type: ignore[attr-defined]
+        return str(error.code().name)
     return "OK"
 
 

@@ -10,6 +10,7 @@ import secrets
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -17,8 +18,9 @@ import pytest
 from ragmesh.client import AsyncRagmeshClient, RagmeshClient
 from ragmesh.common.v1 import types_pb2
 from ragmesh.gateway.v1 import gateway_pb2, gateway_pb2_grpc
+from tests.eventually import eventually
 from tests.stack.conftest import RunningStack
-from tests.stack.test_query_helpers import extra_service, gateway_env, rpc_error
+from tests.stack.test_query_helpers import extra_service, gateway_env, rpc_error, trailers
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "data" / "identifiers" / "corpus.jsonl"
@@ -36,7 +38,7 @@ def _search(
     return reply
 
 
-def _submit_and_wait(stub: gateway_pb2_grpc.GatewayServiceStub, key: str, documents: list[dict]) -> None:
+def _submit_and_wait(stub: gateway_pb2_grpc.GatewayServiceStub, key: str, documents: list[dict[str, Any]]) -> None:
     """Submits through the gateway (Kafka) and waits until each is indexed at its version."""
     versions = {}
     for doc in documents:
@@ -48,27 +50,31 @@ def _submit_and_wait(stub: gateway_pb2_grpc.GatewayServiceStub, key: str, docume
             timeout=15,
         )
         versions[doc["document_id"]] = reply.version
-    deadline = time.monotonic() + 180
     pending = dict(versions)
-    while pending:
+
+    def all_indexed() -> bool:
         for document_id, version in list(pending.items()):
             status = stub.GetDocumentStatus(
                 gateway_pb2.GetDocumentStatusRequest(document_id=document_id), metadata=[("x-api-key", key)], timeout=15
             ).status
             if status.state == types_pb2.DOCUMENT_STATE_INDEXED and status.version == version:
                 del pending[document_id]
-        assert time.monotonic() < deadline, f"not indexed after 180s: {sorted(pending)[:5]}"
-        time.sleep(0.5)
+        assert not pending, f"not indexed: {sorted(pending)[:5]}"
+        return True
+
+    eventually(all_indexed, "every document indexed", timeout=180, interval=0.5)
 
 
 @pytest.fixture(scope="module")
-def identifiers(running_stack: RunningStack, gateway) -> list[dict]:
+def identifiers(running_stack: RunningStack, gateway) -> list[dict[str, Any]]:
     corpus = [json.loads(line) for line in CORPUS.read_text().splitlines() if line.strip()]
     _submit_and_wait(gateway, running_stack.api_key_tenant_b, corpus)
     return corpus
 
 
-def _recall(gateway, key: str, corpus: list[dict], prefix: str, mode: int, min_score: float) -> tuple[float, list[str]]:
+def _recall(
+    gateway, key: str, corpus: list[dict[str, Any]], prefix: str, mode: int, min_score: float
+) -> tuple[float, list[str]]:
     asked = [doc for doc in corpus if doc["document_id"].startswith(prefix)]
     missed = []
     for doc in asked:
@@ -178,8 +184,8 @@ def test_search_draws_on_the_rate_limit_with_ask(running_stack: RunningStack) ->
     key = f"rmk_{secrets.token_hex(16)}"
     env = gateway_env(
         running_stack,
-        GATEWAY_API_KEYS=f"{hashlib.sha256(key.encode()).hexdigest()}:search-tight",
-        GATEWAY_TENANT_LIMITS="search-tight:rpm=2,burst=2",
+        GATEWAY_API_KEYS=json.dumps({hashlib.sha256(key.encode()).hexdigest(): "search-tight"}),
+        GATEWAY_TENANT_LIMITS=json.dumps({"search-tight": {"rpm": 2, "burst": 2}}),
     )
     with (
         extra_service(running_stack, "gateway", "gateway-search-tight", env) as service,
@@ -190,7 +196,7 @@ def test_search_draws_on_the_rate_limit_with_ask(running_stack: RunningStack) ->
         _search(stub, key, "second")
         error = rpc_error(lambda: _search(stub, key, "third"))
         assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, error
-        assert int(dict(error.trailing_metadata() or ())["retry-after-seconds"]) >= 1
+        assert int(trailers(error)["retry-after-seconds"]) >= 1
 
 
 def test_sdk_and_cli_search(running_stack: RunningStack, identifiers) -> None:

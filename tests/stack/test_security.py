@@ -8,6 +8,7 @@ import hashlib
 import urllib.request
 import uuid
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -46,7 +47,8 @@ def _trace_json(stack: RunningStack, jaeger: JaegerQuery, trace_id: str, wait_fo
     assert found is not None
     url = f"http://127.0.0.1:{stack.settings.jaeger_query_port}/api/traces/{trace_id}"
     with urllib.request.urlopen(url, timeout=5) as reply:
-        return reply.read().decode()
+        text: str = reply.read().decode()
+        return text
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +96,10 @@ def test_pii_is_redacted_before_the_prompt_and_in_logs(
 
 
 def test_logs_and_spans_never_hold_text_questions_or_keys(
-    running_stack: RunningStack, gateway: gateway_pb2_grpc.GatewayServiceStub, jaeger: JaegerQuery, pii_answered: dict
+    running_stack: RunningStack,
+    gateway: gateway_pb2_grpc.GatewayServiceStub,
+    jaeger: JaegerQuery,
+    pii_answered: dict[str, Any],
 ) -> None:
     key = running_stack.api_key
     # A refused call too: its error path must not echo the question either.
@@ -116,7 +121,10 @@ def test_logs_and_spans_never_hold_text_questions_or_keys(
 
 
 def test_spans_of_the_document_submission_hold_no_text(
-    running_stack: RunningStack, gateway: gateway_pb2_grpc.GatewayServiceStub, jaeger: JaegerQuery, pii_answered: dict
+    running_stack: RunningStack,
+    gateway: gateway_pb2_grpc.GatewayServiceStub,
+    jaeger: JaegerQuery,
+    pii_answered: dict[str, Any],
 ) -> None:
     marker = f"Brantok{RUN}"
     document_id = f"span-{RUN}"

@@ -4,7 +4,6 @@ beside the session's plaintext stack. Certificates come from a throwaway CA made
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -19,6 +18,7 @@ from ragmesh.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from ragmesh.retriever.v1 import retriever_pb2, retriever_pb2_grpc
 from ragmesh_devstack import components
 from ragmesh_devstack.processes import ProcessTable
+from tests.eventually import eventually
 from tests.stack.conftest import RunningStack
 from tests.stack.test_query_helpers import free_port, gateway_env
 from tests.unit.test_tls_certs import Pki, client_env, make_pki, server_env
@@ -50,12 +50,15 @@ def tls_service(stack: RunningStack, name: str, label: str, env: dict[str, str],
     table.stop(label)
     table.start(replace(component.spec, name=label))
     address = f"127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+
+    def serving() -> bool:
+        if table.exited(label):
+            pytest.fail(f"{label} exited:\n{table.tail(label)}")
+        assert _serving(address, pki.channel_credentials()), table.tail(label)
+        return True
+
     try:
-        while not _serving(address, pki.channel_credentials()):
-            assert not table.exited(label), f"{label} exited:\n{table.tail(label)}"
-            assert time.monotonic() < deadline, f"{label} not serving over TLS after 60s:\n{table.tail(label)}"
-            time.sleep(0.25)
+        eventually(serving, f"{label} serving over TLS", timeout=60)
         yield TlsService(label, address, table.log_path(label))
     finally:
         table.stop(label)
@@ -89,7 +92,7 @@ def _code(call: object) -> grpc.StatusCode:
     try:
         call()  # type: ignore[operator]
     except grpc.RpcError as error:
-        return error.code()  # type: ignore[no-any-return,attr-defined]
+        return error.code()
     return grpc.StatusCode.OK
 
 

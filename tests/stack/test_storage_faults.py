@@ -15,9 +15,9 @@ import pytest_asyncio
 from ragmesh_devstack import stack
 from ragmesh_devstack.processes import ProcessTable
 from ragmesh_kit.domain import INDEXED, Chunk, ChunkWithVector, DocumentStatus
+from tests.eventually import eventually_async
 from tests.stack.conftest import RunningStack
 from tests.stack.test_ingestion import Ingestion, corpus, expected_chunks, new_tenant, open_ingestion, upserts
-from tests.stack.test_ingestion_faults import wait_until
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -39,7 +39,7 @@ async def test_kafka_broker_restart_during_ingestion_loses_and_duplicates_nothin
         return await ingestion.retriever.count_chunks(tenant) > 0
 
     try:
-        await wait_until(some_indexed, 120, "the first chunks")
+        await eventually_async(some_indexed, "the first chunks", timeout=120, interval=0.2)
         pid = table.pid("kafka")
         assert pid is not None
         os.killpg(pid, signal.SIGKILL)

@@ -19,14 +19,17 @@ from tests.stack.test_query_helpers import ask_until_cited, submit
 QUESTION = "What does the nonlocal statement cause the listed identifiers to refer to?"
 
 
-def _ask(gateway, auth) -> gateway_pb2.AskResponse | None:  # type: ignore[no-untyped-def]
+def _ask(gateway, auth) -> gateway_pb2.AskResponse | None:
     try:
-        return gateway.Ask(gateway_pb2.AskRequest(question=QUESTION, bypass_cache=True), metadata=auth, timeout=10)
+        reply: gateway_pb2.AskResponse = gateway.Ask(
+            gateway_pb2.AskRequest(question=QUESTION, bypass_cache=True), metadata=auth, timeout=10
+        )
     except grpc.RpcError:
         return None
+    return reply
 
 
-def _submitted(gateway, key: str) -> bool:  # type: ignore[no-untyped-def]
+def _submitted(gateway, key: str) -> bool:
     try:
         submit(gateway, key, "supervised-nonlocal", "nonlocal", topics["nonlocal"])
     except grpc.RpcError:

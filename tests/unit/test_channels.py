@@ -3,7 +3,6 @@ calls to a stopped replica retried on the other."""
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -15,6 +14,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from ragmesh_kit.channels import channel_target, open_channel
 from ragmesh_kit.interceptors import ErrorMappingInterceptor
+from tests.eventually import eventually_async
 
 
 def test_targets() -> None:
@@ -52,14 +52,15 @@ async def _server(label: str, seen: Counter[str]) -> tuple[grpc.aio.Server, heal
 
 async def _until_only(stub: health_pb2_grpc.HealthStub, seen: Counter[str], *labels: str) -> None:
     """Calls in rounds of 10 until a round reaches exactly ``labels`` (at most 10 s)."""
-    for _ in range(100):
+
+    async def a_round() -> bool:
         seen.clear()
         for _ in range(10):
             await stub.Check(health_pb2.HealthCheckRequest(), timeout=5)
-        if set(seen) == set(labels):
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"calls never reached exactly {labels}: {seen}")
+        assert set(seen) == set(labels), f"calls never reached exactly {labels}: {seen}"
+        return True
+
+    await eventually_async(a_round, f"a round of calls reaching exactly {labels}", timeout=10, interval=0.1)
 
 
 async def test_calls_spread_skip_not_serving_and_retry_on_the_other() -> None:

@@ -121,4 +121,3 @@ def test_an_early_success_is_final() -> None:
         call.succeeded()
         raise GeneratorExit
     assert breaker.state == CLOSED
-

@@ -11,7 +11,7 @@ from ragmesh_kit.domain import ACCEPTED, INDEXED, Citation, DocumentStatus, Gene
 from ragmesh_kit.errors import DependencyFailed
 from services.gateway.app.answer_cache import AnswerCache, CacheKey, normalise_question
 from services.gateway.app.generations import IndexGenerations
-from services.gateway.app.quotas import QuotaBook, RetryLater, TenantLimits, parse_tenant_limits
+from services.gateway.app.quotas import QuotaBook, RetryLater, TenantLimits
 from services.gateway.app.shared_state import MemoryGenerations
 
 
@@ -24,14 +24,6 @@ class Clock:
 
 
 DEFAULTS = TenantLimits(rpm=600, tpm=100_000, tpd=1_000_000)
-
-
-def test_tenant_limit_overrides_parse_and_keep_defaults() -> None:
-    limits = parse_tenant_limits("tenant-b:rpm=5,tpm=2000,tpd=100000; other:burst=2", DEFAULTS)
-    assert limits["tenant-b"] == TenantLimits(rpm=5, tpm=2000, tpd=100000)
-    assert limits["other"] == TenantLimits(rpm=600, tpm=100_000, tpd=1_000_000, burst=2)
-    with pytest.raises(ValueError, match="rpm, tpm, tpd"):
-        parse_tenant_limits("x:speed=3", DEFAULTS)
 
 
 def test_request_rate_is_a_token_bucket_that_says_when_to_retry() -> None:

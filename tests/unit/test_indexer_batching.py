@@ -20,9 +20,13 @@ from ragmesh_kit.domain import (
 )
 from ragmesh_kit.errors import DependencyUnavailable, InvalidArgument
 from ragmesh_kit.tokens import TokenCounter
+from services.indexer.adapters.html_parser import HtmlParser
 from services.indexer.app.batch_plan import bounded_groups, latest_per_document, rejection, still_applies
 from services.indexer.app.chunker import Chunker, ChunkingPolicy
+from services.indexer.app.document_chunks import DocumentChunker
 from services.indexer.app.index_batch import BatchOptions, IndexBatch
+from services.indexer.app.ports import DocumentParser
+from services.indexer.app.structure import StructuredDocument
 
 
 def up(doc: str, version: int, text: str = "Some text.", tenant: str = "t") -> DocumentCommand:
@@ -109,7 +113,11 @@ class FakeWriter:
 def parts() -> tuple[IndexBatch, FakeEmbedder, FakeWriter]:
     embedder, writer = FakeEmbedder(), FakeWriter()
     chunker = Chunker(TokenCounter(), ChunkingPolicy(max_tokens=20, overlap_tokens=0))
-    return IndexBatch(chunker, embedder, writer, BatchOptions(embed_batch=4, max_chars=10_000)), embedder, writer
+    return (
+        IndexBatch(DocumentChunker(chunker, {}), embedder, writer, BatchOptions(embed_batch=4, max_chars=10_000)),
+        embedder,
+        writer,
+    )
 
 
 SENTENCES = " ".join(f"Sentence {i} is about the number {i} and nothing else." for i in range(5))
@@ -156,3 +164,38 @@ async def test_bad_documents_are_rejected_without_failing_the_batch(parts) -> No
     assert [o.kind for o in outcomes] == ["indexed", "rejected", "rejected", "rejected"]
     assert outcomes[2].reason == "embedder: refused"
     assert writer.states[("t", "empty")].state == FAILED and writer.chunks("ok") == [1]
+
+
+class ExplodingParser:
+    """A parser with a bug: its failure must reject its document only."""
+
+    def parse(self, content: bytes) -> StructuredDocument:
+        raise ZeroDivisionError("bug")
+
+
+async def test_unreadable_documents_are_rejected_and_failed_while_the_others_are_indexed() -> None:
+    embedder, writer = FakeEmbedder(), FakeWriter()
+    chunker = Chunker(TokenCounter(), ChunkingPolicy(max_tokens=20, overlap_tokens=0))
+    parsers: dict[str, DocumentParser] = {"text/html": HtmlParser(), "text/markdown": ExplodingParser()}
+    index = IndexBatch(DocumentChunker(chunker, parsers), embedder, writer, BatchOptions(max_bytes=1000))
+
+    def file(doc: str, content: bytes, media: str) -> DocumentCommand:
+        return DocumentCommand(UPSERT, "t", doc, 1, content=content, content_type=media)
+
+    outcomes = await index(
+        [
+            file("nav-only", b"<nav>Home</nav><script>x()</script>", "text/html"),
+            file("buggy", b"# fine markdown", "text/markdown"),
+            file("huge", b"<p>" + b"x" * 1000 + b"</p>", "text/html"),
+            file("unknown", b"words", "application/msword"),
+            file("page", b"<h1>Guide</h1><p>The guide has one sentence.</p>", "text/html"),
+        ]
+    )
+    assert [o.kind for o in outcomes] == ["rejected"] * 4 + ["indexed"]
+    assert "has no text" in outcomes[0].reason and "ZeroDivisionError" in outcomes[1].reason
+    assert "the limit is 1000 (INDEXER_MAX_DOCUMENT_BYTES)" in outcomes[2].reason
+    assert "not supported" in outcomes[3].reason
+    for position, doc in enumerate(("nav-only", "buggy", "huge", "unknown")):
+        assert writer.states[("t", doc)] == DocumentStatus(doc, FAILED, 1, reason=outcomes[position].reason)
+    stored = [record.chunk for record in writer.points.values() if record.chunk.document_id == "page"]
+    assert [(chunk.heading, chunk.page) for chunk in stored] == [("Guide", 0)]

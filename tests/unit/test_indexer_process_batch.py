@@ -23,7 +23,7 @@ def _payload(document_id: str) -> bytes:
     return encode_event(DocumentCommand(UPSERT, "acme", document_id, version=1, title="t", text="some text"))
 
 
-def _scope(position: int) -> nullcontext[object]:
+def _scope(position: int) -> nullcontext[None]:
     return nullcontext()
 
 

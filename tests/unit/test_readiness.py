@@ -14,12 +14,12 @@ from ragmesh_kit.settings import ServiceSettings
 SERVING, NOT_SERVING = health_pb2.HealthCheckResponse.SERVING, health_pb2.HealthCheckResponse.NOT_SERVING
 
 
-class Recorded(health.aio.HealthServicer):
+class Recorded(health.aio.HealthServicer):  # type: ignore[misc]  # grpc_health ships no types
     def __init__(self) -> None:
         super().__init__()
         self.seen: list[int] = []
 
-    async def set(self, service: str, status: int) -> None:  # type: ignore[override]
+    async def set(self, service: str, status: int) -> None:
         if service == "":
             self.seen.append(status)
         await super().set(service, status)

@@ -1,33 +1,29 @@
-"""Sentence-level rescoring (models/triton/rerank/1/rescoring.py) and the gateway's rerank policy."""
+"""Sentence-level rescoring (libs/ragmesh_models/rescoring.py) and the gateway's rerank policy."""
 
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from ragmesh_kit.domain import Chunk, ScoredChunk
 from ragmesh_kit.errors import DependencyFailed
+from ragmesh_models import rescoring
 from services.gateway.app.rerank import best_first, candidate_count, reranked
-
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "models/triton/rerank/1"))
-
-import rescoring  # noqa: E402
 
 VOCABULARY = ("global", "statement", "names", "declare", "loop", "break", "with", "context", "manager", "the")
 
 
-def bag_of_words(texts: list[str]) -> np.ndarray:
+def bag_of_words(texts: list[str]) -> NDArray[np.float32]:
     """Unit-length word-count vectors: cosine is word overlap, so the expected order is plain to see."""
     rows = np.array(
         [[float(text.lower().count(word)) for word in VOCABULARY] + [0.01] for text in texts], dtype=np.float32
     )
-    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+    unit: NDArray[np.float32] = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+    return unit
 
 
 def test_sentences_drop_markup_and_keep_lines() -> None:

@@ -4,6 +4,7 @@ which document state a record keeps."""
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from ragmesh_kit.domain import (
     ACCEPTED,
@@ -20,6 +21,7 @@ from ragmesh_kit.errors import InvalidArgument
 from services.retriever.app.chunk_index import diversify
 from services.retriever.app.document_states import kept_state
 from services.retriever.app.metadata_schema import MetadataSchema, parse_declared_fields
+from services.retriever.settings import RetrieverSettings
 
 SCHEMA = MetadataSchema(parse_declared_fields("year:int, lang:keyword,published:datetime,score:float,public:bool"))
 
@@ -30,6 +32,23 @@ def test_declared_fields_parse_and_bad_declarations_fail() -> None:
     for bad in ("year", "year:integer", ":int"):
         with pytest.raises(ValueError, match="metadata field"):
             parse_declared_fields(bad)
+
+
+def test_declared_fields_setting_takes_json_or_the_earlier_form(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert RetrieverSettings().metadata_fields == {"year": "int", "lang": "keyword", "published": "datetime"}
+    monkeypatch.setenv("RETRIEVER_METADATA_FIELDS", '{"year": "int", "public": "bool"}')
+    assert RetrieverSettings().metadata_fields == {"year": "int", "public": "bool"}
+    monkeypatch.setenv("RETRIEVER_METADATA_FIELDS", "year:int,lang:keyword")
+    assert RetrieverSettings().metadata_fields == {"year": "int", "lang": "keyword"}
+    for bad, says in (
+        ('{"year": "integer"}', "'keyword'"),
+        ('{"year": int}', "not valid JSON"),
+        ("year", "<name>:<type>"),
+    ):
+        monkeypatch.setenv("RETRIEVER_METADATA_FIELDS", bad)
+        with pytest.raises(ValidationError, match="metadata_fields") as refused:
+            RetrieverSettings()
+        assert says in str(refused.value)
 
 
 @pytest.mark.parametrize(

@@ -162,7 +162,7 @@ def _check(port: int, credentials: grpc.ChannelCredentials | None) -> grpc.Statu
         try:
             health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=3)
         except grpc.RpcError as error:
-            return error.code()  # type: ignore[no-any-return,attr-defined]
+            return error.code()
     return grpc.StatusCode.OK
 
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ragmesh_kit.errors import DependencyFailed
 from ragmesh_kit.triton import BytesTensor, TritonClient
@@ -32,7 +34,7 @@ class TritonEmbeddingModel:
             self._shape = (max(max_batch, 1), dimension)
         return self._shape
 
-    async def _embed_batch(self, texts: Sequence[str], dimension: int) -> np.ndarray:
+    async def _embed_batch(self, texts: Sequence[str], dimension: int) -> NDArray[Any]:
         outputs = await self._client.infer(
             self.name,
             {"TEXT": BytesTensor([text.encode() for text in texts], shape=[len(texts), 1])},
@@ -46,7 +48,7 @@ class TritonEmbeddingModel:
             )
         return vectors
 
-    async def embed(self, texts: Sequence[str]) -> np.ndarray:
+    async def embed(self, texts: Sequence[str]) -> NDArray[Any]:
         max_batch, dimension = await self._described()
         parts = [texts[start : start + max_batch] for start in range(0, len(texts), max_batch)]
         results = await asyncio.gather(*(self._embed_batch(part, dimension) for part in parts))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-import numpy as np
+from numpy.typing import NDArray
 from opentelemetry import trace
 
 from ragmesh_kit.errors import InvalidArgument
@@ -14,7 +15,7 @@ from services.embedder.app.ports import EmbeddingModel
 
 @dataclass(frozen=True)
 class Embeddings:
-    vectors: np.ndarray
+    vectors: NDArray[Any]
     model: str
     dimension: int
 

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
-import numpy as np
+from numpy.typing import NDArray
 
 
 class EmbeddingModel(Protocol):
@@ -14,7 +14,7 @@ class EmbeddingModel(Protocol):
         """The vectors' size, known once the model has been reached."""
         ...
 
-    async def embed(self, texts: Sequence[str]) -> np.ndarray:
+    async def embed(self, texts: Sequence[str]) -> NDArray[Any]:
         """Unit-length vectors, one row per text, in input order."""
         ...
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import grpc
 
 from ragmesh.embedder.v1 import embedder_pb2, embedder_pb2_grpc
@@ -12,7 +14,7 @@ class EmbedderServicer(embedder_pb2_grpc.EmbedderServiceServicer):
         self._embed_texts = embed_texts
 
     async def Embed(  # noqa: N802 - gRPC method name
-        self, request: embedder_pb2.EmbedRequest, context: grpc.aio.ServicerContext
+        self, request: embedder_pb2.EmbedRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> embedder_pb2.EmbedResponse:
         result = await self._embed_texts(list(request.texts))
         return embedder_pb2.EmbedResponse(

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ragmesh_kit.domain import GeneratedAnswer
 
@@ -30,7 +31,7 @@ def normalise_question(text: str) -> str:
     return _SPACE.sub(" ", text.casefold()).strip(_EDGE_PUNCTUATION)
 
 
-def _unit(vector: Sequence[float]) -> np.ndarray:
+def _unit(vector: Sequence[float]) -> NDArray[np.float32]:
     """The vector scaled to length 1 (float32), so a dot product is the cosine."""
     array = np.asarray(vector, dtype=np.float32)
     norm = float(np.linalg.norm(array))
@@ -48,7 +49,7 @@ class CacheKey:
 @dataclass
 class _Entry:
     key: CacheKey
-    vector: np.ndarray  # unit length
+    vector: NDArray[np.float32]  # unit length
     answer: GeneratedAnswer
     expires: float
 

@@ -8,6 +8,7 @@ import re
 import time
 import uuid
 
+from ragmesh_kit import content_types
 from ragmesh_kit.domain import ACCEPTED, DELETE, UPSERT, DocumentCommand, DocumentStatus, MetadataScalar
 from ragmesh_kit.errors import InvalidArgument, NotFound, RagmeshError
 from services.gateway.app.generations import IndexGenerations
@@ -50,13 +51,11 @@ class DocumentIntake:
         title: str,
         metadata: dict[str, MetadataScalar],
         version: int,
+        content: bytes = b"",
+        content_type: str = "",
     ) -> DocumentCommand:
         _check_document_id(document_id)
-        if not text.strip():
-            raise InvalidArgument("text is empty; send the document's text")
-        size = len(text.encode())
-        if size > self._max_document_bytes:
-            raise InvalidArgument(f"text is {size} bytes; the limit is {self._max_document_bytes}")
+        self._check_body(text, content, content_type)
         command = DocumentCommand(
             operation=UPSERT,
             tenant_id=tenant_id,
@@ -66,11 +65,35 @@ class DocumentIntake:
             text=text,
             metadata=metadata,
             event_id=str(uuid.uuid4()),
+            content=content,
+            content_type=content_type,
         )
         await self._publisher.publish(command)
         await self._generations.changed(tenant_id, document_id, command.version)
         await self._record_accepted(command)
         return command
+
+    def _check_body(self, text: str, content: bytes, content_type: str) -> None:
+        """Exactly one of text and content, within the size limit, of a known type, and (where the
+        bytes tell) really of that type; the rest (an encrypted PDF, HTML without text) only
+        parsing finds, in the indexer, which records the document as failed with the reason."""
+        if text and content:
+            raise InvalidArgument("send exactly one of text and content, not both")
+        media = content_types.normalize(content_type)
+        if content:
+            body, size = "content", len(content)
+        elif text.strip():
+            body, size = "text", len(text.encode())
+        else:
+            raise InvalidArgument("text is empty; send the document's text (or its bytes in content with content_type)")
+        if size > self._max_document_bytes:
+            raise InvalidArgument(
+                f"{body} is {size} bytes; the limit is {self._max_document_bytes} (GATEWAY_MAX_DOCUMENT_BYTES)"
+            )
+        if content:
+            content_types.check_content(content, media)
+        elif media == content_types.PDF:
+            raise InvalidArgument("a PDF is bytes: send it in content, not text")
 
     async def _record_accepted(self, command: DocumentCommand) -> None:
         """Recorded after publishing (a document is accepted once Kafka has it), unless the

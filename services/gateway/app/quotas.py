@@ -16,7 +16,6 @@ request may overdraw; the next one then waits.
 from __future__ import annotations
 
 import math
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,31 +44,6 @@ class TenantLimits:
     @property
     def request_burst(self) -> int:
         return self.burst or self.rpm
-
-
-_ENTRY = re.compile(r"^\s*([^:\s]+)\s*:\s*(.+?)\s*$")
-_KEYS = {"rpm", "tpm", "tpd", "burst"}
-
-
-def parse_tenant_limits(text: str, defaults: TenantLimits) -> dict[str, TenantLimits]:
-    """Parses "tenant-b:rpm=5,tpm=2000,tpd=100000;other:burst=2" (tenants separated by ';' or
-    newlines; keys not given keep the defaults)."""
-    limits: dict[str, TenantLimits] = {}
-    for entry in re.split(r"[;\n]", text):
-        if not entry.strip():
-            continue
-        match = _ENTRY.match(entry)
-        if match is None:
-            raise ValueError(f"bad tenant limits entry {entry!r}: expected 'tenant:rpm=N,tpm=N,tpd=N'")
-        values = {"rpm": defaults.rpm, "tpm": defaults.tpm, "tpd": defaults.tpd, "burst": defaults.burst}
-        for pair in match.group(2).split(","):
-            key, _, value = pair.partition("=")
-            key = key.strip()
-            if key not in _KEYS or not value.strip().isdigit():
-                raise ValueError(f"bad tenant limit {pair!r} for {match.group(1)}: use rpm, tpm, tpd, burst = N")
-            values[key] = int(value)
-        limits[match.group(1)] = TenantLimits(**values)
-    return limits
 
 
 @dataclass(frozen=True)

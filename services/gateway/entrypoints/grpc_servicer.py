@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
 from opentelemetry import trace
@@ -36,7 +37,7 @@ _CACHE_STATUS = {
 RETRY_AFTER_KEY = "retry-after-seconds"
 
 
-def _api_key(context: grpc.aio.ServicerContext) -> str | None:
+def _api_key(context: grpc.aio.ServicerContext[Any, Any]) -> str | None:
     for key, value in context.invocation_metadata() or ():
         if key == "x-api-key":
             return str(value)
@@ -49,7 +50,7 @@ def _quota(left: QuotaLeft) -> types_pb2.QuotaRemaining:
     return types_pb2.QuotaRemaining(tokens_this_minute=left.tokens_this_minute, tokens_today=left.tokens_today)
 
 
-def _say_when_to_retry(context: grpc.aio.ServicerContext, refused: RetryLater) -> None:
+def _say_when_to_retry(context: grpc.aio.ServicerContext[Any, Any], refused: RetryLater) -> None:
     # The error interceptor keeps trailing metadata set here when it aborts with the status.
     context.set_trailing_metadata(((RETRY_AFTER_KEY, str(refused.retry_after_seconds)),))
 
@@ -63,7 +64,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self._documents = documents
         self._search = search
 
-    def _tenant(self, context: grpc.aio.ServicerContext) -> str:
+    def _tenant(self, context: grpc.aio.ServicerContext[Any, Any]) -> str:
         tenant = self._auth.authenticate(_api_key(context))
         trace.get_current_span().set_attribute("ragmesh.tenant_id", tenant)
         return tenant
@@ -83,7 +84,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         )
 
     async def Ask(  # noqa: N802 - gRPC method name
-        self, request: gateway_pb2.AskRequest, context: grpc.aio.ServicerContext
+        self, request: gateway_pb2.AskRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> gateway_pb2.AskResponse:
         try:
             result = await self._ask.answer(self._question(request, self._tenant(context)))
@@ -101,7 +102,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         )
 
     async def AskStream(  # noqa: N802
-        self, request: gateway_pb2.AskStreamRequest, context: grpc.aio.ServicerContext
+        self, request: gateway_pb2.AskStreamRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[gateway_pb2.AskStreamResponse]:
         question = self._question(request, self._tenant(context))
         try:
@@ -125,7 +126,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
             raise
 
     async def Search(  # noqa: N802
-        self, request: gateway_pb2.SearchRequest, context: grpc.aio.ServicerContext
+        self, request: gateway_pb2.SearchRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> gateway_pb2.SearchResponse:
         tenant = self._tenant(context)
         span = trace.get_current_span()
@@ -151,7 +152,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         )
 
     async def SubmitDocument(  # noqa: N802
-        self, request: gateway_pb2.SubmitDocumentRequest, context: grpc.aio.ServicerContext
+        self, request: gateway_pb2.SubmitDocumentRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> gateway_pb2.SubmitDocumentResponse:
         command = await self._documents.submit(
             self._tenant(context),
@@ -160,13 +161,15 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
             request.title,
             metadata_from_proto(request.metadata),
             request.version,
+            request.content,
+            request.content_type,
         )
         return gateway_pb2.SubmitDocumentResponse(
             document_id=command.document_id, version=command.version, trace_id=current_trace_id()
         )
 
     async def DeleteDocument(  # noqa: N802
-        self, request: gateway_pb2.DeleteDocumentRequest, context: grpc.aio.ServicerContext
+        self, request: gateway_pb2.DeleteDocumentRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> gateway_pb2.DeleteDocumentResponse:
         command = await self._documents.delete(self._tenant(context), request.document_id)
         return gateway_pb2.DeleteDocumentResponse(
@@ -174,7 +177,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         )
 
     async def GetDocumentStatus(  # noqa: N802
-        self, request: gateway_pb2.GetDocumentStatusRequest, context: grpc.aio.ServicerContext
+        self, request: gateway_pb2.GetDocumentStatusRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> gateway_pb2.GetDocumentStatusResponse:
         status = await self._documents.status(self._tenant(context), request.document_id)
         return gateway_pb2.GetDocumentStatusResponse(

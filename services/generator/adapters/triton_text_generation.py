@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ragmesh_kit.triton import BoolTensor, BytesTensor, Tensor, TritonClient
 from services.generator.app.ports import ModelUsage
@@ -53,5 +54,5 @@ class TritonTextGeneration:
         return await self._client.model_ready(self.name)
 
 
-def _count(value: np.ndarray | list[bytes] | None) -> int:
+def _count(value: NDArray[Any] | list[bytes] | None) -> int:
     return int(value.sum()) if isinstance(value, np.ndarray) else 0

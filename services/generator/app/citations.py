@@ -59,6 +59,8 @@ def extract_citations(answer: str, sources: list[PromptSource]) -> list[Citation
                 title=chunk.title,
                 quote=quote,
                 label=label,
+                heading=chunk.heading,
+                page=chunk.page,
             )
         )
     return citations

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
 
@@ -20,7 +21,7 @@ class GeneratorServicer(generator_pb2_grpc.GeneratorServiceServicer):
         self._generate_answer = generate_answer
 
     async def Generate(  # noqa: N802 - gRPC method name
-        self, request: generator_pb2.GenerateRequest, context: grpc.aio.ServicerContext
+        self, request: generator_pb2.GenerateRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[generator_pb2.GenerateResponse]:
         events = self._generate_answer(
             request.question,

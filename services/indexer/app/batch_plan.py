@@ -17,8 +17,16 @@ class Rejection:
     reason: str
 
 
-def rejection(command: DocumentCommand, max_chars: int) -> Rejection | None:
+def rejection(command: DocumentCommand, max_chars: int, max_bytes: int = 2 * 1024 * 1024) -> Rejection | None:
     if command.operation == DELETE:
+        return None
+    if command.content:
+        if command.text:
+            return Rejection("send exactly one of text and content, not both")
+        if len(command.content) > max_bytes:
+            return Rejection(
+                f"content is {len(command.content)} bytes; the limit is {max_bytes} (INDEXER_MAX_DOCUMENT_BYTES)"
+            )
         return None
     if not command.text.strip():
         return Rejection("document text is empty")

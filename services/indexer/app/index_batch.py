@@ -20,8 +20,9 @@ from typing import Literal, TypeVar
 from ragmesh_kit.domain import DELETE, DELETED, FAILED, INDEXED, Chunk, ChunkWithVector, DocumentCommand, DocumentStatus
 from ragmesh_kit.errors import InvalidArgument
 from services.indexer.app.batch_plan import bounded_groups, latest_per_document, rejection, still_applies
-from services.indexer.app.chunker import Chunker
+from services.indexer.app.document_chunks import ChunkText, DocumentChunker, DocumentChunks
 from services.indexer.app.ports import ChunkWriter, Embedder
+from services.indexer.app.structure import UnreadableDocument
 
 T = TypeVar("T")
 # The context (a tracing span) in which the work for the event at a position runs.
@@ -47,6 +48,7 @@ class BatchOptions:
     embed_concurrency: int = 4
     write_concurrency: int = 8
     max_chars: int = 4_000_000
+    max_bytes: int = 2 * 1024 * 1024
     # Chunks (texts and vectors) held at once; a batch with more is embedded group by group.
     max_chunks_in_flight: int = 2048
     upsert_slice: int = 256
@@ -57,7 +59,9 @@ def _no_scope(position: int) -> AbstractContextManager[object]:
 
 
 class IndexBatch:
-    def __init__(self, chunker: Chunker, embedder: Embedder, writer: ChunkWriter, options: BatchOptions) -> None:
+    def __init__(
+        self, chunker: DocumentChunker, embedder: Embedder, writer: ChunkWriter, options: BatchOptions
+    ) -> None:
         self._chunker = chunker
         self._embedder = embedder
         self._writer = writer
@@ -69,7 +73,7 @@ class IndexBatch:
         outcomes: dict[int, Outcome] = {}
         valid: list[int] = []
         for position, command in enumerate(commands):
-            rejected = rejection(command, self._options.max_chars)
+            rejected = rejection(command, self._options.max_chars, self._options.max_bytes)
             if rejected is None and command.version < 1:
                 rejected_reason = "version must be 1 or more (higher versions win)"
                 outcomes[position] = Outcome("rejected", reason=rejected_reason)
@@ -143,11 +147,18 @@ class IndexBatch:
     async def _index(
         self, commands: Sequence[DocumentCommand], positions: Sequence[int], scope: Scope
     ) -> dict[int, Outcome]:
-        # Off the event loop: tokenizing a large document takes long enough to stall heartbeats.
-        split = await asyncio.gather(*(asyncio.to_thread(self._chunker.split, commands[p].text) for p in positions))
-        texts = dict(zip(positions, split, strict=True))
+        # Off the event loop: parsing and tokenizing a large document take long enough to stall heartbeats.
+        split = await asyncio.gather(*(asyncio.to_thread(self._split, commands[p]) for p in positions))
         outcomes: dict[int, Outcome] = {}
-        sizes = [len(texts[p]) for p in positions]
+        documents: dict[int, DocumentChunks] = {}
+        for position, result in zip(positions, split, strict=True):
+            if isinstance(result, UnreadableDocument):
+                outcomes[position] = Outcome("rejected", reason=str(result))
+            else:
+                documents[position] = result
+        positions = [p for p in positions if p in documents]
+        texts = documents
+        sizes = [len(texts[p].chunks) for p in positions]
         for group in bounded_groups(sizes, self._options.max_chunks_in_flight):
             members = [positions[i] for i in group]
             try:
@@ -161,10 +172,21 @@ class IndexBatch:
                         outcomes[member] = Outcome("rejected", reason=error.message)
         return outcomes
 
+    def _split(self, command: DocumentCommand) -> DocumentChunks | UnreadableDocument:
+        """The document's chunks, or why it cannot be read (which rejects it, not the batch)."""
+        try:
+            return self._chunker(command)
+        except UnreadableDocument as error:
+            return error
+
     async def _index_group(
-        self, commands: Sequence[DocumentCommand], members: Sequence[int], texts: dict[int, list[str]], scope: Scope
+        self,
+        commands: Sequence[DocumentCommand],
+        members: Sequence[int],
+        texts: dict[int, DocumentChunks],
+        scope: Scope,
     ) -> dict[int, Outcome]:
-        flat = [(p, n) for p in members for n in range(len(texts[p]))]
+        flat = [(p, n) for p in members for n in range(len(texts[p].chunks))]
         size = self._options.embed_batch
         slices = [flat[start : start + size] for start in range(0, len(flat), size)]
 
@@ -172,7 +194,7 @@ class IndexBatch:
             # The call runs in the first document's span: one parent per call (its other documents'
             # spans are siblings; the vectors are the same whichever document a call is traced under).
             with scope(piece[0][0]):
-                return await self._embedder.embed([texts[p][n] for p, n in piece])
+                return await self._embedder.embed([texts[p].chunks[n].text for p, n in piece])
 
         vectors_per_slice = await self._bounded([partial(embed, s) for s in slices], self._options.embed_concurrency)
         vectors: dict[int, list[list[float]]] = {p: [] for p in members}
@@ -185,15 +207,16 @@ class IndexBatch:
             [partial(self._write, commands[p], texts[p], vectors[p], scope(p)) for p in members],
             self._options.write_concurrency,
         )
-        return {p: Outcome("indexed", chunks=len(texts[p])) for p in members}
+        return {p: Outcome("indexed", chunks=len(texts[p].chunks)) for p in members}
 
     async def _write(
         self,
         command: DocumentCommand,
-        texts: list[str],
+        document: DocumentChunks,
         vectors: list[list[float]],
         scope: AbstractContextManager[object],
     ) -> None:
+        texts: list[ChunkText] = document.chunks
         with scope:
             if not texts:
                 raise InvalidArgument("document has no text to index")
@@ -204,13 +227,15 @@ class IndexBatch:
                         document_id=command.document_id,
                         chunk_index=index,
                         version=command.version,
-                        title=command.title,
-                        text=text,
+                        title=command.title or document.title,
+                        text=piece.text,
                         metadata=command.metadata,
+                        heading=piece.heading,
+                        page=piece.page,
                     ),
                     vector,
                 )
-                for index, (text, vector) in enumerate(zip(texts, vectors, strict=True))
+                for index, (piece, vector) in enumerate(zip(texts, vectors, strict=True))
             ]
             step = self._options.upsert_slice
             for start in range(0, len(records), step):

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from ragmesh_kit.domain import ChunkWithVector, DocumentStatus
+from services.indexer.app.structure import StructuredDocument
 
 
 class Embedder(Protocol):
@@ -20,3 +21,11 @@ class ChunkWriter(Protocol):
     async def get_document_state(self, tenant_id: str, document_id: str) -> DocumentStatus | None: ...
 
     async def record_document_state(self, tenant_id: str, status: DocumentStatus) -> DocumentStatus: ...
+
+
+class DocumentParser(Protocol):
+    """One per content type (markdown, HTML, PDF): the document's bytes as its structure. Raises
+    ``UnreadableDocument`` (services.indexer.app.structure) for anything it cannot read, never
+    another error."""
+
+    def parse(self, content: bytes) -> StructuredDocument: ...

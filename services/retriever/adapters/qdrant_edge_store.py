@@ -35,7 +35,6 @@ filter, so a migration cut short by a crash resumes on the next open).
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -43,26 +42,10 @@ from typing import Any, TypeVar
 
 from qdrant_edge import (
     CountRequest,
-    DatetimeIndexParams,
-    Distance,
-    EdgeConfig,
     EdgeShard,
-    EdgeSparseVectorParams,
-    EdgeVectorParams,
-    FieldCondition,
-    Filter,
-    FloatIndexParams,
-    HnswIndexConfig,
-    IntegerIndexParams,
-    KeywordIndexParams,
-    MatchAny,
-    MatchValue,
-    Modifier,
     Point,
     Query,
     QueryRequest,
-    RangeDateTime,
-    RangeFloat,
     SearchParams,
     UpdateOperation,
 )
@@ -70,18 +53,12 @@ from qdrant_edge import (
 from ragmesh_kit.domain import ChunkWithVector, DocumentStatus, MetadataFilter, ScoredChunk
 from ragmesh_kit.errors import DependencyFailed, DependencyUnavailable, InvalidArgument, RagmeshError
 from services.retriever.adapters import qdrant_payload as qp
-from services.retriever.adapters.qdrant_edge_hybrid import dense_of, hybrid_request, migrate_to_terms, sparse_vector
+from services.retriever.adapters.qdrant_edge_hybrid import dense_of, hybrid_request, sparse_vector
+from services.retriever.adapters.qdrant_edge_shard import apply, hnsw_config, open_shard, read_state, to_filter
 from services.retriever.app.ports import StateChooser
 from services.retriever.app.term_weights import query_terms
 
 T = TypeVar("T")
-
-# Written by EdgeShard.create; its presence tells "reload" from "create".
-_CONFIG_FILE = "edge_config.json"
-# Qdrant's defaults, used when only some HNSW build parameters are given.
-_DEFAULT_M = 16
-_DEFAULT_EF_CONSTRUCT = 100
-_DEFAULT_FULL_SCAN_THRESHOLD_KB = 10_000
 
 
 class QdrantEdgeStore:
@@ -112,15 +89,7 @@ class QdrantEdgeStore:
         self._datetime_fields = {name for name, kind in self._metadata_fields.items() if kind == "datetime"}
         self._vector_size = vector_size
         self._search_params = SearchParams(hnsw_ef=hnsw_ef, exact=exact) if hnsw_ef or exact else None
-        self._hnsw = (
-            HnswIndexConfig(
-                m=hnsw_m or _DEFAULT_M,
-                ef_construct=hnsw_ef_construct or _DEFAULT_EF_CONSTRUCT,
-                full_scan_threshold=_DEFAULT_FULL_SCAN_THRESHOLD_KB,
-            )
-            if hnsw_m or hnsw_ef_construct
-            else None
-        )
+        self._hnsw = hnsw_config(hnsw_m, hnsw_ef_construct)
         self._max_search_threads = max_search_threads
         self._flush_each_write = flush_each_write
         self._upsert_batch = max(1, upsert_batch)
@@ -140,42 +109,13 @@ class QdrantEdgeStore:
             loop = asyncio.get_running_loop()
             indexes = [*qp.PAYLOAD_INDEXES, *qp.metadata_indexes(self._metadata_fields)]
             self._states = await loop.run_in_executor(
-                self._executor, partial(self._open_shard, self._states_path, len(qp.STATE_VECTOR), None, [], False)
+                self._executor,
+                partial(open_shard, self._states_path, len(qp.STATE_VECTOR), None, [], False, self._max_search_threads),
             )
             self._shard = await loop.run_in_executor(
-                self._executor, partial(self._open_shard, self._path, self._vector_size, self._hnsw, indexes, True)
+                self._executor,
+                partial(open_shard, self._path, self._vector_size, self._hnsw, indexes, True, self._max_search_threads),
             )
-
-    def _open_shard(
-        self,
-        path: str,
-        size: int,
-        hnsw: HnswIndexConfig | None,
-        indexes: Sequence[tuple[str, qp.IndexKind]],
-        terms: bool,
-    ) -> EdgeShard:
-        dense = EdgeVectorParams(size=size, distance=Distance.Cosine)
-        sparse = {qp.SPARSE_VECTOR: EdgeSparseVectorParams(modifier=Modifier.Idf)} if terms else None
-        config_file = os.path.join(path, _CONFIG_FILE)
-        if os.path.exists(config_file):
-            # Passing the dense config makes load fail on a vector size other than the stored one;
-            # sparse vectors are left out (inherited), so a shard from before hybrid search loads.
-            shard = EdgeShard.load(
-                path, EdgeConfig(vectors=dense, hnsw_config=hnsw, max_search_threads=self._max_search_threads)
-            )
-            if terms:
-                migrate_to_terms(shard, config_file)
-        else:
-            os.makedirs(path, exist_ok=True)
-            config = EdgeConfig(
-                vectors=dense, sparse_vectors=sparse, hnsw_config=hnsw, max_search_threads=self._max_search_threads
-            )
-            shard = EdgeShard.create(path, config)
-        existing = shard.info().payload_schema
-        for field, kind in indexes:
-            if field not in existing:
-                shard.update(UpdateOperation.create_field_index(field, _index_params(kind)))
-        return shard
 
     async def _run(self, fn: Callable[[EdgeShard], T], *, states: bool = False) -> T:
         def call() -> T:
@@ -205,7 +145,7 @@ class QdrantEdgeStore:
     ) -> list[ScoredChunk]:
         self._check_vector(vector)
         # Rejects bad filters first.
-        query_filter = _filter(qp.search_conditions(tenant_id, filters, self._datetime_fields))
+        query_filter = to_filter(qp.search_conditions(tenant_id, filters, self._datetime_fields))
         if top_k <= 0:
             return []
         dense = Query.Nearest([float(x) for x in vector])
@@ -226,7 +166,7 @@ class QdrantEdgeStore:
             dense,
             terms,
             query_filter,
-            _filter([qp.tenant_condition(tenant_id)]),
+            to_filter([qp.tenant_condition(tenant_id)]),
             threshold,
             top_k,
             max(top_k, self._hybrid_candidates),
@@ -248,16 +188,16 @@ class QdrantEdgeStore:
                 )
                 for r in records[start : start + self._upsert_batch]
             ]
-            await self._run(partial(_apply, UpdateOperation.upsert_points(points)))
+            await self._run(partial(apply, UpdateOperation.upsert_points(points)))
         if records and self._flush_each_write:
             await self.flush()
         return len(records)
 
     async def delete_document(self, tenant_id: str, document_id: str, below_version: int) -> None:
         op = UpdateOperation.delete_points_by_filter(
-            _filter(qp.delete_conditions(tenant_id, document_id, below_version))
+            to_filter(qp.delete_conditions(tenant_id, document_id, below_version))
         )
-        await self._run(partial(_apply, op))
+        await self._run(partial(apply, op))
         if self._flush_each_write:
             await self.flush()
 
@@ -266,12 +206,12 @@ class QdrantEdgeStore:
         conds = [qp.tenant_condition(tenant_id)]
         if document_id is not None:
             conds.append(qp.Condition(key=qp.DOCUMENT_ID, kind="value", value=document_id))
-        request = CountRequest(exact=True, filter=_filter(conds))
+        request = CountRequest(exact=True, filter=to_filter(conds))
         return await self._run(lambda shard: shard.count(request))
 
     async def get_document_state(self, tenant_id: str, document_id: str) -> DocumentStatus | None:
         point = qp.state_point_id(tenant_id, document_id)
-        return await self._run(lambda shard: _read_state(shard, point), states=True)
+        return await self._run(lambda shard: read_state(shard, point), states=True)
 
     async def record_document_state(
         self, tenant_id: str, status: DocumentStatus, choose: StateChooser
@@ -279,7 +219,7 @@ class QdrantEdgeStore:
         point = qp.state_point_id(tenant_id, status.document_id)
 
         def read_choose_write(shard: EdgeShard) -> DocumentStatus:
-            current = _read_state(shard, point)
+            current = read_state(shard, point)
             kept = choose(current, status)
             if kept != current:
                 payload = qp.build_state_payload(tenant_id, kept)
@@ -322,43 +262,3 @@ class QdrantEdgeStore:
     def _check_vector(self, vector: Sequence[float]) -> None:
         if len(vector) != self._vector_size:
             raise InvalidArgument(f"vector has {len(vector)} dimensions, the store holds {self._vector_size}")
-
-
-def _apply(op: UpdateOperation, shard: EdgeShard) -> None:
-    shard.update(op)
-
-
-def _read_state(shard: EdgeShard, point: str) -> DocumentStatus | None:
-    found = shard.retrieve([point], True, False)
-    return qp.parse_state_payload(found[0].payload) if found else None
-
-
-def _index_params(
-    kind: qp.IndexKind,
-) -> KeywordIndexParams | IntegerIndexParams | FloatIndexParams | DatetimeIndexParams:
-    if kind == "tenant_keyword":
-        return KeywordIndexParams(is_tenant=True)
-    if kind == "keyword":
-        return KeywordIndexParams()
-    if kind == "float":
-        return FloatIndexParams()
-    if kind == "datetime":
-        return DatetimeIndexParams()
-    return IntegerIndexParams(lookup=True, range=True)
-
-
-def _filter(conditions: Sequence[qp.Condition]) -> Filter:
-    return Filter(must=[_condition(c) for c in conditions])
-
-
-def _condition(c: qp.Condition) -> FieldCondition:
-    if c.kind == "value":
-        assert c.value is not None
-        return FieldCondition(key=c.key, match=MatchValue(c.value))
-    if c.kind == "any":
-        return FieldCondition(key=c.key, match=MatchAny(list(c.values)))
-    if c.kind == "datetime_range":
-        assert c.dt is not None
-        return FieldCondition(key=c.key, range=RangeDateTime(gt=c.dt.gt, gte=c.dt.gte, lt=c.dt.lt, lte=c.dt.lte))
-    assert c.rng is not None
-    return FieldCondition(key=c.key, range=RangeFloat(gt=c.rng.gt, gte=c.rng.gte, lt=c.rng.lt, lte=c.rng.lte))

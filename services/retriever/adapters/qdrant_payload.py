@@ -30,6 +30,8 @@ CHUNK_INDEX = "chunk_index"
 VERSION = "version"
 TITLE = "title"
 TEXT = "text"
+HEADING = "heading"
+PAGE = "page"
 META = "meta"
 # Boolean metadata is also written here as 0/1: qdrant-edge-py 0.9.0 cannot match a bool (its
 # MatchValue turns Python ``True`` into the integer 1, which never equals a JSON ``true``), so bool
@@ -89,6 +91,11 @@ def build_payload(tenant_id: str, chunk: Chunk) -> dict[str, Any]:
         TEXT: chunk.text,
         META: dict(chunk.metadata),
     }
+    # Only when set: chunks of plain text keep the payload they had before documents had structure.
+    if chunk.heading:
+        payload[HEADING] = chunk.heading
+    if chunk.page:
+        payload[PAGE] = chunk.page
     if bools:
         payload[META_BOOL] = bools
     return payload
@@ -105,6 +112,8 @@ def parse_payload(payload: Mapping[str, Any] | None) -> Chunk:
         title=str(p.get(TITLE, "")),
         text=str(p.get(TEXT, "")),
         metadata=meta,
+        heading=str(p.get(HEADING, "")),
+        page=int(p.get(PAGE, 0)),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, cast
+from typing import Literal
 
 from ragmesh_kit.domain import MetadataFilter
 from ragmesh_kit.errors import InvalidArgument
@@ -29,7 +29,7 @@ def parse_declared_fields(spec: str) -> dict[str, FieldType]:
         name, sep, kind = (piece.strip() for piece in entry.partition(":"))
         if not sep or not name or kind not in FIELD_TYPES:
             raise ValueError(f"metadata field {entry!r}: write <name>:<type>, type one of {', '.join(FIELD_TYPES)}")
-        fields[name] = cast(FieldType, kind)
+        fields[name] = kind
     return fields
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import grpc
 
 from ragmesh.retriever.v1 import retriever_pb2, retriever_pb2_grpc
@@ -26,7 +28,7 @@ class RetrieverServicer(retriever_pb2_grpc.RetrieverServiceServicer):
         self._states = states
 
     async def Search(  # noqa: N802 - gRPC method name
-        self, request: retriever_pb2.SearchRequest, context: grpc.aio.ServicerContext
+        self, request: retriever_pb2.SearchRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> retriever_pb2.SearchResponse:
         found = await self._index.search(
             request.tenant_id,
@@ -43,7 +45,7 @@ class RetrieverServicer(retriever_pb2_grpc.RetrieverServiceServicer):
         )
 
     async def Upsert(  # noqa: N802
-        self, request: retriever_pb2.UpsertRequest, context: grpc.aio.ServicerContext
+        self, request: retriever_pb2.UpsertRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> retriever_pb2.UpsertResponse:
         records = [
             ChunkWithVector(chunk=chunk_from_proto(record.chunk), vector=list(record.vector))
@@ -53,13 +55,13 @@ class RetrieverServicer(retriever_pb2_grpc.RetrieverServiceServicer):
         return retriever_pb2.UpsertResponse(upserted=count, trace_id=current_trace_id())
 
     async def DeleteDocument(  # noqa: N802
-        self, request: retriever_pb2.DeleteDocumentRequest, context: grpc.aio.ServicerContext
+        self, request: retriever_pb2.DeleteDocumentRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> retriever_pb2.DeleteDocumentResponse:
         await self._index.delete_document(request.tenant_id, request.document_id, request.below_version)
         return retriever_pb2.DeleteDocumentResponse(trace_id=current_trace_id())
 
     async def GetDocumentState(  # noqa: N802
-        self, request: retriever_pb2.GetDocumentStateRequest, context: grpc.aio.ServicerContext
+        self, request: retriever_pb2.GetDocumentStateRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> retriever_pb2.GetDocumentStateResponse:
         status = await self._states.get(request.tenant_id, request.document_id)
         reply = retriever_pb2.GetDocumentStateResponse(trace_id=current_trace_id())
@@ -68,7 +70,7 @@ class RetrieverServicer(retriever_pb2_grpc.RetrieverServiceServicer):
         return reply
 
     async def RecordDocumentState(  # noqa: N802
-        self, request: retriever_pb2.RecordDocumentStateRequest, context: grpc.aio.ServicerContext
+        self, request: retriever_pb2.RecordDocumentStateRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> retriever_pb2.RecordDocumentStateResponse:
         if not request.HasField("status"):
             raise InvalidArgument("status is missing")
@@ -78,7 +80,7 @@ class RetrieverServicer(retriever_pb2_grpc.RetrieverServiceServicer):
         )
 
     async def CountChunks(  # noqa: N802
-        self, request: retriever_pb2.CountChunksRequest, context: grpc.aio.ServicerContext
+        self, request: retriever_pb2.CountChunksRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> retriever_pb2.CountChunksResponse:
         count = await self._index.count(request.tenant_id, request.document_id)
         return retriever_pb2.CountChunksResponse(count=count, trace_id=current_trace_id())

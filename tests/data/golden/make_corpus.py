@@ -5,6 +5,7 @@ the pages are frozen here so that later edits of docs/ do not move the golden se
 
 from __future__ import annotations
 
+import base64
 import json
 import platform
 import subprocess
@@ -42,6 +43,29 @@ PAGES = {
 }
 
 
+def file_rows() -> list[dict[str, str]]:
+    """Documents as users hold them (ragmesh_devstack.sample_documents): a markdown handbook and an
+    HTML page as their source text, a two-page PDF as base64; the indexer parses each by its
+    content type."""
+    from ragmesh_devstack.sample_documents import FAQ_HTML, HANDBOOK_MARKDOWN, manual_pdf
+
+    source = "ragmesh_devstack.sample_documents"
+    files = [
+        ("golden-file-handbook", "Orbital Kettle Handbook", "HANDBOOK_MARKDOWN", "text/markdown", HANDBOOK_MARKDOWN),
+        ("golden-file-faq", "Lantern Relay FAQ", "FAQ_HTML", "text/html", FAQ_HTML),
+    ]
+    rows = [
+        {"document_id": i, "title": t, "source": f"{source}.{name}", "content_type": media, "text": text}
+        for i, t, name, media, text in files
+    ]
+    pdf = base64.b64encode(manual_pdf()).decode()
+    rows.append(
+        {"document_id": "golden-file-manual", "title": "Quillmaker 3000 Manual", "source": f"{source}.manual_pdf()",
+         "content_type": "application/pdf", "content_base64": pdf}
+    )  # fmt: skip
+    return rows
+
+
 def main() -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
     rows = [
@@ -62,6 +86,7 @@ def main() -> None:
         }
         for name, title in PAGES.items()
     ]
+    rows += file_rows()
     with (HERE / "corpus.jsonl").open("w") as out:
         for row in rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from ragmesh.common.v1 import types_pb2
 from ragmesh.gateway.v1 import gateway_pb2
@@ -23,8 +24,32 @@ def metadata_value(value: str | int | float | bool) -> types_pb2.MetadataValue:
     return types_pb2.MetadataValue(string_value=str(value))
 
 
+# Files the gateway takes, by extension (lower case), with the content type they are sent as.
+CONTENT_TYPES = {
+    ".md": "text/markdown",
+    ".markdown": "text/markdown",
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".pdf": "application/pdf",
+    ".txt": "text/plain",
+    ".text": "text/plain",
+    ".rst": "text/plain",
+}
+
+
+def content_type_for(path: Path) -> str | None:
+    """The content type a file is sent as, from its extension; None when the gateway takes no such file."""
+    return CONTENT_TYPES.get(path.suffix.lower())
+
+
 def submit_request(
-    document_id: str, text: str, title: str, metadata: MetadataInput | None, version: int
+    document_id: str,
+    text: str,
+    title: str,
+    metadata: MetadataInput | None,
+    version: int,
+    content: bytes = b"",
+    content_type: str = "",
 ) -> gateway_pb2.SubmitDocumentRequest:
     return gateway_pb2.SubmitDocumentRequest(
         document_id=document_id,
@@ -32,6 +57,28 @@ def submit_request(
         title=title,
         metadata={key: metadata_value(value) for key, value in (metadata or {}).items()},
         version=version,
+        content=content,
+        content_type=content_type,
+    )
+
+
+def file_request(
+    path: Path, document_id: str | None, title: str | None, metadata: MetadataInput | None, version: int
+) -> gateway_pb2.SubmitDocumentRequest:
+    """A file as it is on disk (markdown, HTML, PDF or text), typed by its extension. The document id
+    defaults to the file's name, the title to its name without the extension."""
+    content_type = content_type_for(path)
+    if content_type is None:
+        raise ValueError(f"{path.name}: {path.suffix or 'no extension'} is not a supported file type; "
+                         f"send {', '.join(sorted(CONTENT_TYPES))}")  # fmt: skip
+    return submit_request(
+        document_id or path.name,
+        "",
+        path.stem if title is None else title,
+        metadata,
+        version,
+        content=path.read_bytes(),
+        content_type=content_type,
     )
 
 

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
 
 import grpc
 
-from ragmesh.client.requests import MetadataInput, ask_fields, backoff_seconds, search_request, submit_request
+from ragmesh.client.requests import (
+    MetadataInput,
+    ask_fields,
+    backoff_seconds,
+    file_request,
+    search_request,
+    submit_request,
+)
 from ragmesh.client.types import (
     Answer,
     AnswerPiece,
@@ -87,6 +95,21 @@ class RagmeshClient:
         self, document_id: str, text: str, title: str = "", metadata: MetadataInput | None = None, version: int = 0
     ) -> Submitted:
         request = submit_request(document_id, text, title, metadata, version)
+        reply = self._call(lambda: self._stub.SubmitDocument(request, metadata=self._metadata, timeout=self._timeout))
+        return Submitted(reply.document_id, reply.version, reply.trace_id)
+
+    def submit_file(
+        self,
+        path: str | Path,
+        document_id: str | None = None,
+        title: str | None = None,
+        metadata: MetadataInput | None = None,
+        version: int = 0,
+    ) -> Submitted:
+        """Submits a file as it is: .md/.markdown, .html/.htm, .pdf, .txt/.text/.rst, sent as bytes
+        with the content type of its extension (ValueError for another extension). The document id
+        defaults to the file's name, the title to the name without its extension."""
+        request = file_request(Path(path), document_id, title, metadata, version)
         reply = self._call(lambda: self._stub.SubmitDocument(request, metadata=self._metadata, timeout=self._timeout))
         return Submitted(reply.document_id, reply.version, reply.trace_id)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import cast
 
 import grpc
 
@@ -28,6 +30,8 @@ class Citation:
     title: str
     quote: str
     score: float
+    heading: str = ""  # the cited section's heading path ("Install › Linux"); "" for plain text
+    page: int = 0  # the cited PDF page (from 1); 0 when the document has no pages
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,8 @@ class SearchHit:
     text: str
     metadata: dict[str, str | int | float | bool]
     score: float
+    heading: str = ""
+    page: int = 0
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,8 @@ def search_results_from(reply: gateway_pb2.SearchResponse) -> SearchResults:
             text=item.chunk.text,
             metadata={key: _metadata_value(value) for key, value in item.chunk.metadata.items()},
             score=round(item.score, 6),
+            heading=item.chunk.heading,
+            page=item.chunk.page,
         )
         for item in reply.results
     ]
@@ -122,7 +130,8 @@ def answer_from(
     return Answer(
         text=text,
         citations=[
-            Citation(c.label, c.document_id, c.chunk_id, c.title, c.quote, round(c.score, 6)) for c in citations
+            Citation(c.label, c.document_id, c.chunk_id, c.title, c.quote, round(c.score, 6), c.heading, c.page)
+            for c in citations
         ],
         usage=Usage(usage.prompt_tokens, usage.completion_tokens, usage.total_tokens),
         trace_id=trace_id,
@@ -141,7 +150,8 @@ def error_from(error: grpc.RpcError) -> RagmeshError:
     details = error.details() if hasattr(error, "details") else str(error)
     retry_after: float | None = None
     trailing = error.trailing_metadata() if hasattr(error, "trailing_metadata") else None
-    for key, value in trailing or ():
+    # Sync calls give _Metadatum named tuples, aio calls aio.Metadata: both iterate as (key, value).
+    for key, value in cast("Iterable[tuple[str, str | bytes]]", trailing or ()):
         if key == "retry-after-seconds":
             try:
                 retry_after = float(value)

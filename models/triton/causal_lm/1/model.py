@@ -11,42 +11,37 @@ Decoupled; speaks the tensor interface of Triton's vLLM backend, like the "gener
   exclude_input_in_output=true); with stream=true, exclude_input_in_output=false is an error.
 - Cancellation is checked before each token: generation stops, it is logged, and the request ends with
   an error response (CANCELLED) + FINAL.
-Sampling parameters: see causal_lm.py. Config parameters: hf_model_dir (empty: not configured, every
+Sampling parameters: see ragmesh_models/causal_lm.py. Config parameters: hf_model_dir (empty: not configured, every
 request is refused and torch is never imported), max_concurrency (worker threads), torch_threads.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import triton_python_backend_utils as pb_utils
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
-
-import causal_lm  # noqa: E402
+from ragmesh_models import causal_lm
 
 FINAL = pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL
 
 
-def _error(message: str, code_name: str = "INVALID_ARG"):
+def _error(message: str, code_name: str = "INVALID_ARG") -> Any:
     code = getattr(pb_utils.TritonError, code_name, None)
     err = pb_utils.TritonError(message, code) if code is not None else pb_utils.TritonError(message)
     return pb_utils.InferenceResponse(output_tensors=[], error=err)
 
 
-def _text_response(text: str):
+def _text_response(text: str) -> Any:
     tensor = pb_utils.Tensor("text_output", np.array([text.encode("utf-8")], dtype=np.object_))
     return pb_utils.InferenceResponse(output_tensors=[tensor])
 
 
-def _bool_input(request, name):
+def _bool_input(request: Any, name: str) -> bool | None:
     tensor = pb_utils.get_input_tensor_by_name(request, name)
     if tensor is None or tensor.as_numpy().size == 0:
         return None
@@ -54,7 +49,7 @@ def _bool_input(request, name):
 
 
 class TritonPythonModel:
-    def initialize(self, args):
+    def initialize(self, args: dict[str, str]) -> None:
         self.logger = pb_utils.Logger
         config = json.loads(args["model_config"])
         if not pb_utils.using_decoupled_model_transaction_policy(config):
@@ -70,7 +65,7 @@ class TritonPythonModel:
         where = model_dir or "nothing (hf_model_dir is empty: requests are refused)"
         self.logger.log_info(f"[causal_lm] ready: serving {where}, max_concurrency={workers}")
 
-    def execute(self, requests):
+    def execute(self, requests: list[Any]) -> None:
         for request in requests:
             sender = request.get_response_sender()
             if self.model is None:
@@ -83,10 +78,10 @@ class TritonPythonModel:
             except (causal_lm.OptionsError, ValueError) as exc:
                 sender.send(_error(str(exc)), flags=FINAL)
                 continue
-            self.pool.submit(self._generate, sender, *job)
+            self.pool.submit(self._generate, self.model, sender, *job)
         return None
 
-    def _read(self, request):
+    def _read(self, request: Any) -> tuple[str, bool, bool, Any]:
         tensor = pb_utils.get_input_tensor_by_name(request, "text_input")
         if tensor is None or tensor.as_numpy().size != 1:
             raise causal_lm.OptionsError("text_input must hold exactly one string")
@@ -101,7 +96,15 @@ class TritonPythonModel:
         raw_params = sp.as_numpy().reshape(-1)[0] if sp is not None and sp.as_numpy().size else None
         return prompt, stream, prepend, causal_lm.parse_options(raw_params)
 
-    def _generate(self, sender, prompt, stream, prepend, options):
+    def _generate(
+        self,
+        model: causal_lm.LoadedModel,
+        sender: Any,
+        prompt: str,
+        stream: bool,
+        prepend: bool,
+        options: causal_lm.Options,
+    ) -> None:
         scanner = causal_lm.StopScanner(options.stop)
         tokens = 0
 
@@ -109,7 +112,7 @@ class TritonPythonModel:
             return sender.is_cancelled() or self.stopping.is_set()
 
         try:
-            for delta, last in self.model.tokens(prompt, options, cancelled):
+            for delta, last in model.tokens(prompt, options, cancelled):
                 tokens += 1
                 text = scanner.feed(delta)
                 done = last or scanner.stopped
@@ -124,9 +127,9 @@ class TritonPythonModel:
                     sender.send(_text_response(scanner.flush()), flags=FINAL)
             if not stream:
                 sender.send(_text_response((prompt if prepend else "") + scanner.text), flags=FINAL)
-        except causal_lm.Cancelled as cancelled:
+        except causal_lm.Cancelled as stopped:
             why = "model is shutting down" if self.stopping.is_set() else "cancelled by the client"
-            self.logger.log_info(f"[causal_lm] request {why} after {cancelled.tokens}/{options.max_tokens} tokens")
+            self.logger.log_info(f"[causal_lm] request {why} after {stopped.tokens}/{options.max_tokens} tokens")
             sender.send(_error(f"Request was {why}", "CANCELLED"), flags=FINAL)
         except causal_lm.OptionsError as exc:
             sender.send(_error(str(exc)), flags=FINAL)
@@ -137,7 +140,7 @@ class TritonPythonModel:
             except Exception as send_exc:  # noqa: BLE001 - the request may already be complete
                 self.logger.log_error(f"[causal_lm] could not send the error: {send_exc!r}")
 
-    def finalize(self):
+    def finalize(self) -> None:
         self.stopping.set()
         self.pool.shutdown(wait=True, cancel_futures=True)
         self.logger.log_info("[causal_lm] finalized")

@@ -5,7 +5,7 @@ Decoupled; speaks the tensor interface of Triton's vLLM backend:
           JSON), exclude_input_in_output (BOOL [1], optional)
   output  text_output (BYTES [-1])
 
-The answer is built by extractive.py from the sources in the prompt (see that module).
+The answer is built by ragmesh_answering.extractive from the sources in the prompt (see that module).
 
 Responses (same conventions as the vLLM backend):
 - stream=true: one response per word piece (each piece carries the whitespace before it, so the
@@ -28,25 +28,20 @@ slow/delayed generation does not block the others).
 from __future__ import annotations
 
 import json
-import os
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import triton_python_backend_utils as pb_utils
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
-
-import extractive  # noqa: E402
+from ragmesh_answering import extractive
 
 FINAL = pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL
 
 
-def _error(message: str, code_name: str = "INVALID_ARG"):
+def _error(message: str, code_name: str = "INVALID_ARG") -> Any:
     code = getattr(pb_utils.TritonError, code_name, None)
     try:
         err = pb_utils.TritonError(message, code) if code is not None else pb_utils.TritonError(message)
@@ -55,12 +50,12 @@ def _error(message: str, code_name: str = "INVALID_ARG"):
     return pb_utils.InferenceResponse(output_tensors=[], error=err)
 
 
-def _text_response(text: str):
+def _text_response(text: str) -> Any:
     tensor = pb_utils.Tensor("text_output", np.array([text.encode("utf-8")], dtype=np.object_))
     return pb_utils.InferenceResponse(output_tensors=[tensor])
 
 
-def _bool_input(request, name):
+def _bool_input(request: Any, name: str) -> bool | None:
     tensor = pb_utils.get_input_tensor_by_name(request, name)
     if tensor is None:
         return None
@@ -71,7 +66,7 @@ def _bool_input(request, name):
 
 
 class TritonPythonModel:
-    def initialize(self, args):
+    def initialize(self, args: dict[str, str]) -> None:
         self.logger = pb_utils.Logger
         config = json.loads(args["model_config"])
         if not pb_utils.using_decoupled_model_transaction_policy(config):
@@ -93,7 +88,7 @@ class TritonPythonModel:
         self.stopping = threading.Event()
         self.logger.log_info(f"[generator] ready: defaults={self.defaults} max_concurrency={workers}")
 
-    def execute(self, requests):
+    def execute(self, requests: list[Any]) -> None:
         for request in requests:
             sender = request.get_response_sender()
             try:
@@ -108,7 +103,7 @@ class TritonPythonModel:
             self.pool.submit(self._generate, sender, *job)
         return None
 
-    def _read(self, request):
+    def _read(self, request: Any) -> tuple[str, bool, bool, Any]:
         tensor = pb_utils.get_input_tensor_by_name(request, "text_input")
         if tensor is None:
             raise extractive.OptionsError("missing input 'text_input'")
@@ -138,7 +133,7 @@ class TritonPythonModel:
         options = extractive.parse_sampling_parameters(raw_params, self.defaults)
         return prompt, stream, prepend, options
 
-    def _generate(self, sender, prompt, stream, prepend, options):
+    def _generate(self, sender: Any, prompt: str, stream: bool, prepend: bool, options: dict[str, Any]) -> None:
         try:
             text = extractive.answer(prompt, options["max_sentences"], options["relevance_threshold"])
             parts = extractive.pieces(text)
@@ -172,7 +167,7 @@ class TritonPythonModel:
             except Exception as send_exc:  # noqa: BLE001 - the request may already be complete
                 self.logger.log_error(f"[generator] could not send the error: {send_exc!r}")
 
-    def finalize(self):
+    def finalize(self) -> None:
         self.stopping.set()
         self.pool.shutdown(wait=True, cancel_futures=True)
         self.logger.log_info("[generator] finalized")

@@ -17,30 +17,23 @@ prompt longer than the context end with INVALID_ARG.
 from __future__ import annotations
 
 import json
-import os
 import queue
-import sys
 import threading
+from typing import Any
 
 import numpy as np
 import triton_python_backend_utils as pb_utils
 
-# The local stack copies ragmesh_llm and extractive.py beside this file (see config.pbtxt).
-_HERE = os.path.dirname(os.path.abspath(__file__))
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
-
-import extractive  # noqa: E402
-
-from ragmesh_llm.engine import EngineConfig, Finish, LlamaEngine, PromptTooLong  # noqa: E402
-from ragmesh_llm.models import default_gguf  # noqa: E402
-from ragmesh_llm.options import OptionsError, parse_options  # noqa: E402
-from ragmesh_llm.prompting import DEFAULT_SYSTEM, Evidence, render  # noqa: E402
+from ragmesh_answering import extractive
+from ragmesh_llm.engine import EngineConfig, Finish, LlamaEngine, PromptTooLong
+from ragmesh_llm.models import default_gguf
+from ragmesh_llm.options import OptionsError, parse_options
+from ragmesh_llm.prompting import DEFAULT_SYSTEM, Evidence, render
 
 FINAL = pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL
 
 
-def _error(message: str, code_name: str):
+def _error(message: str, code_name: str) -> Any:
     if code_name == "INVALID_ARG":
         # The prefix tells ragmesh_kit.triton's stream reader this is INVALID_ARGUMENT (a stream reply
         # carries the message only).
@@ -50,7 +43,7 @@ def _error(message: str, code_name: str):
     return pb_utils.InferenceResponse(output_tensors=[], error=err)
 
 
-def _flag(request, name):
+def _flag(request: Any, name: str) -> bool | None:
     tensor = pb_utils.get_input_tensor_by_name(request, name)
     if tensor is None or tensor.as_numpy().size == 0:
         return None
@@ -62,11 +55,11 @@ class _Outbox:
     and the decode loop should not wait for it (llama_decode releases the GIL, so both overlap)."""
 
     def __init__(self) -> None:
-        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.queue: queue.SimpleQueue[tuple[Any, Any, int] | None] = queue.SimpleQueue()
         self.thread = threading.Thread(target=self._run, name="llm-outbox", daemon=True)
         self.thread.start()
 
-    def put(self, sender, response, flags: int) -> None:
+    def put(self, sender: Any, response: Any, flags: int) -> None:
         self.queue.put((sender, response, flags))
 
     def _run(self) -> None:
@@ -86,7 +79,7 @@ class _Sink:
     """One request's responses; called from the decode thread."""
 
     def __init__(
-        self, outbox: _Outbox, sender, stream: bool, prefix: str, wants: dict[str, bool], prompt_tokens: int
+        self, outbox: _Outbox, sender: Any, stream: bool, prefix: str, wants: dict[str, bool], prompt_tokens: int
     ) -> None:
         self.outbox = outbox
         self.sender, self.stream, self.prefix, self.wants = sender, stream, prefix, wants
@@ -94,7 +87,7 @@ class _Sink:
         self.text: list[str] = []
         self.unsent_tokens = 0
 
-    def _response(self, text: str, tokens: int, reason: str):
+    def _response(self, text: str, tokens: int, reason: str) -> Any:
         tensors = [pb_utils.Tensor("text_output", np.array([text.encode("utf-8")], dtype=np.object_))]
         if self.wants["return_num_input_tokens"]:
             tensors.append(pb_utils.Tensor("num_input_tokens", np.array([self.prompt_tokens], dtype=np.uint32)))
@@ -127,7 +120,7 @@ class _Sink:
 
 
 class TritonPythonModel:
-    def initialize(self, args):
+    def initialize(self, args: dict[str, str]) -> None:
         self.logger = pb_utils.Logger
         config = json.loads(args["model_config"])
         if not pb_utils.using_decoupled_model_transaction_policy(config):
@@ -153,7 +146,7 @@ class TritonPythonModel:
         self.outbox = _Outbox()
         self.logger.log_info(f"[llm] ready: {path}, {self.engine.config}")
 
-    def execute(self, requests):
+    def execute(self, requests: list[Any]) -> None:
         for request in requests:
             sender = request.get_response_sender()
             try:
@@ -165,7 +158,7 @@ class TritonPythonModel:
                 sender.send(_error(f"could not start the request: {exc}", "INTERNAL"), flags=FINAL)
         return None
 
-    def _submit(self, request, sender) -> None:
+    def _submit(self, request: Any, sender: Any) -> None:
         tensor = pb_utils.get_input_tensor_by_name(request, "text_input")
         if tensor is None or tensor.as_numpy().size != 1:
             raise OptionsError("text_input must hold exactly one string")
@@ -196,7 +189,7 @@ class TritonPythonModel:
         chat = render(self.engine.model, parsed.question, evidence, self.evidence_tokens, self.system)
         return chat.tokens, chat.prefix_len
 
-    def finalize(self):
+    def finalize(self) -> None:
         self.engine.close()
         self.outbox.close()
         self.logger.log_info("[llm] finalized")

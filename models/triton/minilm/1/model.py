@@ -17,25 +17,21 @@ from __future__ import annotations
 
 import json
 import os
-import sys
+from typing import Any
 
 import numpy as np
 import triton_python_backend_utils as pb_utils
+from numpy.typing import NDArray
 
-# The version folder is not always on sys.path inside the Python backend stub.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
-
-from encoder import HIDDEN, OnnxSentenceEncoder  # noqa: E402
+from ragmesh_models.encoder import HIDDEN, OnnxSentenceEncoder
 
 
-def _param(config: dict, key: str, default: str) -> str:
+def _param(config: dict[str, Any], key: str, default: str) -> str:
     value = config.get("parameters", {}).get(key, {}).get("string_value", "")
     return value.strip() or default
 
 
-def _error(message: str):
+def _error(message: str) -> Any:
     code = getattr(pb_utils.TritonError, "INVALID_ARG", None)
     try:
         err = pb_utils.TritonError(message, code) if code is not None else pb_utils.TritonError(message)
@@ -45,7 +41,7 @@ def _error(message: str):
 
 
 class TritonPythonModel:
-    def initialize(self, args):
+    def initialize(self, args: dict[str, str]) -> None:
         self.logger = pb_utils.Logger
         config = json.loads(args["model_config"])
         version_dir = os.path.join(args["model_repository"], args["model_version"])
@@ -75,11 +71,11 @@ class TritonPythonModel:
             f"max_length={self.max_length}"
         )
 
-    def _embed(self, texts: list[str]) -> np.ndarray:
+    def _embed(self, texts: list[str]) -> NDArray[np.float32]:
         return self.encoder.embed(texts)
 
-    def execute(self, requests):
-        responses: list = [None] * len(requests)
+    def execute(self, requests: list[Any]) -> list[Any]:
+        responses: list[Any] = [None] * len(requests)
         texts: list[str] = []
         spans: list[tuple[int, int, int]] = []  # (request index, start, count)
         for i, request in enumerate(requests):
@@ -112,5 +108,5 @@ class TritonPythonModel:
                     responses[i] = pb_utils.InferenceResponse(output_tensors=[out])
         return responses
 
-    def finalize(self):
+    def finalize(self) -> None:
         self.session = None

@@ -1,4 +1,4 @@
-"""Triton Python model "rerank": sentence-level rescoring of retrieved chunks (see rescoring.py).
+"""Triton Python model "rerank": sentence-level rescoring of retrieved chunks (see ragmesh_models/rescoring.py).
 
 Inputs QUERY (BYTES [1]), TEXTS (BYTES [n], the candidate chunks, best first), TITLES (BYTES [n],
 optional) -> output SCORES (FP32 [n], higher is better). A request that cannot be read gets an error
@@ -13,26 +13,23 @@ from __future__ import annotations
 
 import json
 import os
-import sys
+from typing import Any
 
 import numpy as np
 import triton_python_backend_utils as pb_utils
 
-# The version folder is not always on sys.path inside the Python backend stub.
+from ragmesh_models.encoder import OnnxSentenceEncoder
+from ragmesh_models.rescoring import rescore
+
 _HERE = os.path.dirname(os.path.abspath(__file__))
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
-
-from encoder import OnnxSentenceEncoder  # noqa: E402
-from rescoring import rescore  # noqa: E402
 
 
-def _param(config: dict, key: str, default: str) -> str:
+def _param(config: dict[str, Any], key: str, default: str) -> str:
     value = config.get("parameters", {}).get(key, {}).get("string_value", "")
     return value.strip() or default
 
 
-def _error(message: str):
+def _error(message: str) -> Any:
     code = getattr(pb_utils.TritonError, "INVALID_ARG", None)
     try:
         err = pb_utils.TritonError(message, code) if code is not None else pb_utils.TritonError(message)
@@ -41,7 +38,7 @@ def _error(message: str):
     return pb_utils.InferenceResponse(output_tensors=[], error=err)
 
 
-def _strings(request, name: str) -> list[str]:
+def _strings(request: Any, name: str) -> list[str]:
     tensor = pb_utils.get_input_tensor_by_name(request, name)
     if tensor is None:
         return []
@@ -49,7 +46,7 @@ def _strings(request, name: str) -> list[str]:
 
 
 class TritonPythonModel:
-    def initialize(self, args):
+    def initialize(self, args: dict[str, str]) -> None:
         self.logger = pb_utils.Logger
         config = json.loads(args["model_config"])
         version_dir = os.path.join(args["model_repository"], args["model_version"])
@@ -70,7 +67,7 @@ class TritonPythonModel:
         rescore(self.encoder.embed, "warm up", ["Warm up the encoder once."])
         self.logger.log_info(f"[rerank] ready: intra_op_threads={threads} rank_weight={self.rank_weight}")
 
-    def execute(self, requests):
+    def execute(self, requests: list[Any]) -> list[Any]:
         responses = []
         for request in requests:
             try:

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dragmesh/common/v1/types.proto\x12\x11ragmesh.common.v1\"r\n\rMetadataValue\x12\x16\n\x0cstring_value\x18\x01 \x01(\tH\x00\x12\x13\n\tint_value\x18\x02 \x01(\x03H\x00\x12\x16\n\x0c\x64ouble_value\x18\x03 \x01(\x01H\x00\x12\x14\n\nbool_value\x18\x04 \x01(\x08H\x00\x42\x06\n\x04kind\"\x1c\n\nStringList\x12\x0e\n\x06values\x18\x01 \x03(\t\"r\n\x0cNumericRange\x12\x0f\n\x02gt\x18\x01 \x01(\x01H\x00\x88\x01\x01\x12\x10\n\x03gte\x18\x02 \x01(\x01H\x01\x88\x01\x01\x12\x0f\n\x02lt\x18\x03 \x01(\x01H\x02\x88\x01\x01\x12\x10\n\x03lte\x18\x04 \x01(\x01H\x03\x88\x01\x01\x42\x05\n\x03_gtB\x06\n\x04_gteB\x05\n\x03_ltB\x06\n\x04_lte\"\xc3\x01\n\x0eMetadataFilter\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x32\n\x06\x65quals\x18\x02 \x01(\x0b\x32 .ragmesh.common.v1.MetadataValueH\x00\x12/\n\x06\x61ny_of\x18\x03 \x01(\x0b\x32\x1d.ragmesh.common.v1.StringListH\x00\x12\x30\n\x05range\x18\x04 \x01(\x0b\x32\x1f.ragmesh.common.v1.NumericRangeH\x00\x42\x0b\n\tcondition\"\xfe\x01\n\x05\x43hunk\x12\x10\n\x08\x63hunk_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x02 \x01(\t\x12\x13\n\x0b\x63hunk_index\x18\x03 \x01(\r\x12\x0f\n\x07version\x18\x04 \x01(\x03\x12\r\n\x05title\x18\x05 \x01(\t\x12\x0c\n\x04text\x18\x06 \x01(\t\x12\x38\n\x08metadata\x18\x07 \x03(\x0b\x32&.ragmesh.common.v1.Chunk.MetadataEntry\x1aQ\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12/\n\x05value\x18\x02 \x01(\x0b\x32 .ragmesh.common.v1.MetadataValue:\x02\x38\x01\"E\n\x0bScoredChunk\x12\'\n\x05\x63hunk\x18\x01 \x01(\x0b\x32\x18.ragmesh.common.v1.Chunk\x12\r\n\x05score\x18\x02 \x01(\x02\"m\n\x08\x43itation\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x10\n\x08\x63hunk_id\x18\x02 \x01(\t\x12\r\n\x05score\x18\x03 \x01(\x02\x12\r\n\x05title\x18\x04 \x01(\t\x12\r\n\x05quote\x18\x05 \x01(\t\x12\r\n\x05label\x18\x06 \x01(\r\"T\n\nTokenUsage\x12\x15\n\rprompt_tokens\x18\x01 \x01(\r\x12\x19\n\x11\x63ompletion_tokens\x18\x02 \x01(\r\x12\x14\n\x0ctotal_tokens\x18\x03 \x01(\r\"\x8a\x01\n\tGrounding\x12\x34\n\x07outcome\x18\x01 \x01(\x0e\x32#.ragmesh.common.v1.GroundingOutcome\x12\x16\n\x0esentences_kept\x18\x02 \x01(\r\x12\x19\n\x11sentences_dropped\x18\x03 \x01(\r\x12\x14\n\x0c\x61nswer_model\x18\x04 \x01(\t\"\x8c\x01\n\x0e\x44ocumentStatus\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12/\n\x05state\x18\x02 \x01(\x0e\x32 .ragmesh.common.v1.DocumentState\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x13\n\x0b\x63hunk_count\x18\x04 \x01(\r\x12\x0e\n\x06reason\x18\x05 \x01(\t\"B\n\x0eQuotaRemaining\x12\x1a\n\x12tokens_this_minute\x18\x01 \x01(\x04\x12\x14\n\x0ctokens_today\x18\x02 \x01(\x04*\xcc\x01\n\x10GroundingOutcome\x12!\n\x1dGROUNDING_OUTCOME_UNSPECIFIED\x10\x00\x12!\n\x1dGROUNDING_OUTCOME_NOT_CHECKED\x10\x01\x12\x1e\n\x1aGROUNDING_OUTCOME_GROUNDED\x10\x02\x12\'\n#GROUNDING_OUTCOME_SENTENCES_DROPPED\x10\x03\x12)\n%GROUNDING_OUTCOME_EXTRACTIVE_FALLBACK\x10\x04*\x9f\x01\n\rDocumentState\x12\x1e\n\x1a\x44OCUMENT_STATE_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x44OCUMENT_STATE_ACCEPTED\x10\x01\x12\x1a\n\x16\x44OCUMENT_STATE_INDEXED\x10\x02\x12\x19\n\x15\x44OCUMENT_STATE_FAILED\x10\x03\x12\x1a\n\x16\x44OCUMENT_STATE_DELETED\x10\x04*\x98\x01\n\x0b\x43\x61\x63heStatus\x12\x1c\n\x18\x43\x41\x43HE_STATUS_UNSPECIFIED\x10\x00\x12\x15\n\x11\x43\x41\x43HE_STATUS_MISS\x10\x01\x12\x1a\n\x16\x43\x41\x43HE_STATUS_EXACT_HIT\x10\x02\x12\x1d\n\x19\x43\x41\x43HE_STATUS_SEMANTIC_HIT\x10\x03\x12\x19\n\x15\x43\x41\x43HE_STATUS_BYPASSED\x10\x04*d\n\rRetrievalMode\x12\x1e\n\x1aRETRIEVAL_MODE_UNSPECIFIED\x10\x00\x12\x18\n\x14RETRIEVAL_MODE_DENSE\x10\x01\x12\x19\n\x15RETRIEVAL_MODE_HYBRID\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dragmesh/common/v1/types.proto\x12\x11ragmesh.common.v1\"r\n\rMetadataValue\x12\x16\n\x0cstring_value\x18\x01 \x01(\tH\x00\x12\x13\n\tint_value\x18\x02 \x01(\x03H\x00\x12\x16\n\x0c\x64ouble_value\x18\x03 \x01(\x01H\x00\x12\x14\n\nbool_value\x18\x04 \x01(\x08H\x00\x42\x06\n\x04kind\"\x1c\n\nStringList\x12\x0e\n\x06values\x18\x01 \x03(\t\"r\n\x0cNumericRange\x12\x0f\n\x02gt\x18\x01 \x01(\x01H\x00\x88\x01\x01\x12\x10\n\x03gte\x18\x02 \x01(\x01H\x01\x88\x01\x01\x12\x0f\n\x02lt\x18\x03 \x01(\x01H\x02\x88\x01\x01\x12\x10\n\x03lte\x18\x04 \x01(\x01H\x03\x88\x01\x01\x42\x05\n\x03_gtB\x06\n\x04_gteB\x05\n\x03_ltB\x06\n\x04_lte\"\xc3\x01\n\x0eMetadataFilter\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x32\n\x06\x65quals\x18\x02 \x01(\x0b\x32 .ragmesh.common.v1.MetadataValueH\x00\x12/\n\x06\x61ny_of\x18\x03 \x01(\x0b\x32\x1d.ragmesh.common.v1.StringListH\x00\x12\x30\n\x05range\x18\x04 \x01(\x0b\x32\x1f.ragmesh.common.v1.NumericRangeH\x00\x42\x0b\n\tcondition\"\x9d\x02\n\x05\x43hunk\x12\x10\n\x08\x63hunk_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x02 \x01(\t\x12\x13\n\x0b\x63hunk_index\x18\x03 \x01(\r\x12\x0f\n\x07version\x18\x04 \x01(\x03\x12\r\n\x05title\x18\x05 \x01(\t\x12\x0c\n\x04text\x18\x06 \x01(\t\x12\x38\n\x08metadata\x18\x07 \x03(\x0b\x32&.ragmesh.common.v1.Chunk.MetadataEntry\x12\x0f\n\x07heading\x18\x08 \x01(\t\x12\x0c\n\x04page\x18\t \x01(\r\x1aQ\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12/\n\x05value\x18\x02 \x01(\x0b\x32 .ragmesh.common.v1.MetadataValue:\x02\x38\x01\"E\n\x0bScoredChunk\x12\'\n\x05\x63hunk\x18\x01 \x01(\x0b\x32\x18.ragmesh.common.v1.Chunk\x12\r\n\x05score\x18\x02 \x01(\x02\"\x8c\x01\n\x08\x43itation\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x10\n\x08\x63hunk_id\x18\x02 \x01(\t\x12\r\n\x05score\x18\x03 \x01(\x02\x12\r\n\x05title\x18\x04 \x01(\t\x12\r\n\x05quote\x18\x05 \x01(\t\x12\r\n\x05label\x18\x06 \x01(\r\x12\x0f\n\x07heading\x18\x07 \x01(\t\x12\x0c\n\x04page\x18\x08 \x01(\r\"T\n\nTokenUsage\x12\x15\n\rprompt_tokens\x18\x01 \x01(\r\x12\x19\n\x11\x63ompletion_tokens\x18\x02 \x01(\r\x12\x14\n\x0ctotal_tokens\x18\x03 \x01(\r\"\x8a\x01\n\tGrounding\x12\x34\n\x07outcome\x18\x01 \x01(\x0e\x32#.ragmesh.common.v1.GroundingOutcome\x12\x16\n\x0esentences_kept\x18\x02 \x01(\r\x12\x19\n\x11sentences_dropped\x18\x03 \x01(\r\x12\x14\n\x0c\x61nswer_model\x18\x04 \x01(\t\"\x8c\x01\n\x0e\x44ocumentStatus\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12/\n\x05state\x18\x02 \x01(\x0e\x32 .ragmesh.common.v1.DocumentState\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x13\n\x0b\x63hunk_count\x18\x04 \x01(\r\x12\x0e\n\x06reason\x18\x05 \x01(\t\"B\n\x0eQuotaRemaining\x12\x1a\n\x12tokens_this_minute\x18\x01 \x01(\x04\x12\x14\n\x0ctokens_today\x18\x02 \x01(\x04*\xcc\x01\n\x10GroundingOutcome\x12!\n\x1dGROUNDING_OUTCOME_UNSPECIFIED\x10\x00\x12!\n\x1dGROUNDING_OUTCOME_NOT_CHECKED\x10\x01\x12\x1e\n\x1aGROUNDING_OUTCOME_GROUNDED\x10\x02\x12\'\n#GROUNDING_OUTCOME_SENTENCES_DROPPED\x10\x03\x12)\n%GROUNDING_OUTCOME_EXTRACTIVE_FALLBACK\x10\x04*\x9f\x01\n\rDocumentState\x12\x1e\n\x1a\x44OCUMENT_STATE_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x44OCUMENT_STATE_ACCEPTED\x10\x01\x12\x1a\n\x16\x44OCUMENT_STATE_INDEXED\x10\x02\x12\x19\n\x15\x44OCUMENT_STATE_FAILED\x10\x03\x12\x1a\n\x16\x44OCUMENT_STATE_DELETED\x10\x04*\x98\x01\n\x0b\x43\x61\x63heStatus\x12\x1c\n\x18\x43\x41\x43HE_STATUS_UNSPECIFIED\x10\x00\x12\x15\n\x11\x43\x41\x43HE_STATUS_MISS\x10\x01\x12\x1a\n\x16\x43\x41\x43HE_STATUS_EXACT_HIT\x10\x02\x12\x1d\n\x19\x43\x41\x43HE_STATUS_SEMANTIC_HIT\x10\x03\x12\x19\n\x15\x43\x41\x43HE_STATUS_BYPASSED\x10\x04*d\n\rRetrievalMode\x12\x1e\n\x1aRETRIEVAL_MODE_UNSPECIFIED\x10\x00\x12\x18\n\x14RETRIEVAL_MODE_DENSE\x10\x01\x12\x19\n\x15RETRIEVAL_MODE_HYBRID\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,14 +33,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CHUNK_METADATAENTRY']._loaded_options = None
   _globals['_CHUNK_METADATAENTRY']._serialized_options = b'8\001'
-  _globals['_GROUNDINGOUTCOME']._serialized_start=1390
-  _globals['_GROUNDINGOUTCOME']._serialized_end=1594
-  _globals['_DOCUMENTSTATE']._serialized_start=1597
-  _globals['_DOCUMENTSTATE']._serialized_end=1756
-  _globals['_CACHESTATUS']._serialized_start=1759
-  _globals['_CACHESTATUS']._serialized_end=1911
-  _globals['_RETRIEVALMODE']._serialized_start=1913
-  _globals['_RETRIEVALMODE']._serialized_end=2013
+  _globals['_GROUNDINGOUTCOME']._serialized_start=1453
+  _globals['_GROUNDINGOUTCOME']._serialized_end=1657
+  _globals['_DOCUMENTSTATE']._serialized_start=1660
+  _globals['_DOCUMENTSTATE']._serialized_end=1819
+  _globals['_CACHESTATUS']._serialized_start=1822
+  _globals['_CACHESTATUS']._serialized_end=1974
+  _globals['_RETRIEVALMODE']._serialized_start=1976
+  _globals['_RETRIEVALMODE']._serialized_end=2076
   _globals['_METADATAVALUE']._serialized_start=52
   _globals['_METADATAVALUE']._serialized_end=166
   _globals['_STRINGLIST']._serialized_start=168
@@ -50,19 +50,19 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_METADATAFILTER']._serialized_start=315
   _globals['_METADATAFILTER']._serialized_end=510
   _globals['_CHUNK']._serialized_start=513
-  _globals['_CHUNK']._serialized_end=767
-  _globals['_CHUNK_METADATAENTRY']._serialized_start=686
-  _globals['_CHUNK_METADATAENTRY']._serialized_end=767
-  _globals['_SCOREDCHUNK']._serialized_start=769
-  _globals['_SCOREDCHUNK']._serialized_end=838
-  _globals['_CITATION']._serialized_start=840
-  _globals['_CITATION']._serialized_end=949
-  _globals['_TOKENUSAGE']._serialized_start=951
-  _globals['_TOKENUSAGE']._serialized_end=1035
-  _globals['_GROUNDING']._serialized_start=1038
-  _globals['_GROUNDING']._serialized_end=1176
-  _globals['_DOCUMENTSTATUS']._serialized_start=1179
-  _globals['_DOCUMENTSTATUS']._serialized_end=1319
-  _globals['_QUOTAREMAINING']._serialized_start=1321
-  _globals['_QUOTAREMAINING']._serialized_end=1387
+  _globals['_CHUNK']._serialized_end=798
+  _globals['_CHUNK_METADATAENTRY']._serialized_start=717
+  _globals['_CHUNK_METADATAENTRY']._serialized_end=798
+  _globals['_SCOREDCHUNK']._serialized_start=800
+  _globals['_SCOREDCHUNK']._serialized_end=869
+  _globals['_CITATION']._serialized_start=872
+  _globals['_CITATION']._serialized_end=1012
+  _globals['_TOKENUSAGE']._serialized_start=1014
+  _globals['_TOKENUSAGE']._serialized_end=1098
+  _globals['_GROUNDING']._serialized_start=1101
+  _globals['_GROUNDING']._serialized_end=1239
+  _globals['_DOCUMENTSTATUS']._serialized_start=1242
+  _globals['_DOCUMENTSTATUS']._serialized_end=1382
+  _globals['_QUOTAREMAINING']._serialized_start=1384
+  _globals['_QUOTAREMAINING']._serialized_end=1450
 # @@protoc_insertion_point(module_scope)

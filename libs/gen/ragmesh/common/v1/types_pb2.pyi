@@ -97,7 +97,7 @@ class MetadataFilter(_message.Message):
     def __init__(self, field: _Optional[str] = ..., equals: _Optional[_Union[MetadataValue, _Mapping]] = ..., any_of: _Optional[_Union[StringList, _Mapping]] = ..., range: _Optional[_Union[NumericRange, _Mapping]] = ...) -> None: ...
 
 class Chunk(_message.Message):
-    __slots__ = ("chunk_id", "document_id", "chunk_index", "version", "title", "text", "metadata")
+    __slots__ = ("chunk_id", "document_id", "chunk_index", "version", "title", "text", "metadata", "heading", "page")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -112,6 +112,8 @@ class Chunk(_message.Message):
     TITLE_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
+    HEADING_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
     chunk_id: str
     document_id: str
     chunk_index: int
@@ -119,7 +121,9 @@ class Chunk(_message.Message):
     title: str
     text: str
     metadata: _containers.MessageMap[str, MetadataValue]
-    def __init__(self, chunk_id: _Optional[str] = ..., document_id: _Optional[str] = ..., chunk_index: _Optional[int] = ..., version: _Optional[int] = ..., title: _Optional[str] = ..., text: _Optional[str] = ..., metadata: _Optional[_Mapping[str, MetadataValue]] = ...) -> None: ...
+    heading: str
+    page: int
+    def __init__(self, chunk_id: _Optional[str] = ..., document_id: _Optional[str] = ..., chunk_index: _Optional[int] = ..., version: _Optional[int] = ..., title: _Optional[str] = ..., text: _Optional[str] = ..., metadata: _Optional[_Mapping[str, MetadataValue]] = ..., heading: _Optional[str] = ..., page: _Optional[int] = ...) -> None: ...
 
 class ScoredChunk(_message.Message):
     __slots__ = ("chunk", "score")
@@ -130,20 +134,24 @@ class ScoredChunk(_message.Message):
     def __init__(self, chunk: _Optional[_Union[Chunk, _Mapping]] = ..., score: _Optional[float] = ...) -> None: ...
 
 class Citation(_message.Message):
-    __slots__ = ("document_id", "chunk_id", "score", "title", "quote", "label")
+    __slots__ = ("document_id", "chunk_id", "score", "title", "quote", "label", "heading", "page")
     DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
     CHUNK_ID_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     QUOTE_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
+    HEADING_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
     document_id: str
     chunk_id: str
     score: float
     title: str
     quote: str
     label: int
-    def __init__(self, document_id: _Optional[str] = ..., chunk_id: _Optional[str] = ..., score: _Optional[float] = ..., title: _Optional[str] = ..., quote: _Optional[str] = ..., label: _Optional[int] = ...) -> None: ...
+    heading: str
+    page: int
+    def __init__(self, document_id: _Optional[str] = ..., chunk_id: _Optional[str] = ..., score: _Optional[float] = ..., title: _Optional[str] = ..., quote: _Optional[str] = ..., label: _Optional[int] = ..., heading: _Optional[str] = ..., page: _Optional[int] = ...) -> None: ...
 
 class TokenUsage(_message.Message):
     __slots__ = ("prompt_tokens", "completion_tokens", "total_tokens")

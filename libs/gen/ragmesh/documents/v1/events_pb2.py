@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from ragmesh.common.v1 import types_pb2 as ragmesh_dot_common_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!ragmesh/documents/v1/events.proto\x12\x14ragmesh.documents.v1\x1a\x1dragmesh/common/v1/types.proto\"\xa5\x03\n\rDocumentEvent\x12@\n\toperation\x18\x01 \x01(\x0e\x32-.ragmesh.documents.v1.DocumentEvent.Operation\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\x03\x12\r\n\x05title\x18\x05 \x01(\t\x12\x0c\n\x04text\x18\x06 \x01(\t\x12\x43\n\x08metadata\x18\x07 \x03(\x0b\x32\x31.ragmesh.documents.v1.DocumentEvent.MetadataEntry\x12\x10\n\x08\x65vent_id\x18\x08 \x01(\t\x1aQ\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12/\n\x05value\x18\x02 \x01(\x0b\x32 .ragmesh.common.v1.MetadataValue:\x02\x38\x01\"R\n\tOperation\x12\x19\n\x15OPERATION_UNSPECIFIED\x10\x00\x12\x14\n\x10OPERATION_UPSERT\x10\x01\x12\x14\n\x10OPERATION_DELETE\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!ragmesh/documents/v1/events.proto\x12\x14ragmesh.documents.v1\x1a\x1dragmesh/common/v1/types.proto\"\xcc\x03\n\rDocumentEvent\x12@\n\toperation\x18\x01 \x01(\x0e\x32-.ragmesh.documents.v1.DocumentEvent.Operation\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\x03\x12\r\n\x05title\x18\x05 \x01(\t\x12\x0c\n\x04text\x18\x06 \x01(\t\x12\x43\n\x08metadata\x18\x07 \x03(\x0b\x32\x31.ragmesh.documents.v1.DocumentEvent.MetadataEntry\x12\x10\n\x08\x65vent_id\x18\x08 \x01(\t\x12\x0f\n\x07\x63ontent\x18\t \x01(\x0c\x12\x14\n\x0c\x63ontent_type\x18\n \x01(\t\x1aQ\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12/\n\x05value\x18\x02 \x01(\x0b\x32 .ragmesh.common.v1.MetadataValue:\x02\x38\x01\"R\n\tOperation\x12\x19\n\x15OPERATION_UNSPECIFIED\x10\x00\x12\x14\n\x10OPERATION_UPSERT\x10\x01\x12\x14\n\x10OPERATION_DELETE\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,9 +35,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DOCUMENTEVENT_METADATAENTRY']._loaded_options = None
   _globals['_DOCUMENTEVENT_METADATAENTRY']._serialized_options = b'8\001'
   _globals['_DOCUMENTEVENT']._serialized_start=91
-  _globals['_DOCUMENTEVENT']._serialized_end=512
-  _globals['_DOCUMENTEVENT_METADATAENTRY']._serialized_start=347
-  _globals['_DOCUMENTEVENT_METADATAENTRY']._serialized_end=428
-  _globals['_DOCUMENTEVENT_OPERATION']._serialized_start=430
-  _globals['_DOCUMENTEVENT_OPERATION']._serialized_end=512
+  _globals['_DOCUMENTEVENT']._serialized_end=551
+  _globals['_DOCUMENTEVENT_METADATAENTRY']._serialized_start=386
+  _globals['_DOCUMENTEVENT_METADATAENTRY']._serialized_end=467
+  _globals['_DOCUMENTEVENT_OPERATION']._serialized_start=469
+  _globals['_DOCUMENTEVENT_OPERATION']._serialized_end=551
 # @@protoc_insertion_point(module_scope)

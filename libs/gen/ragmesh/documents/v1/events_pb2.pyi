@@ -8,7 +8,7 @@ from typing import ClassVar as _ClassVar, Mapping as _Mapping, Optional as _Opti
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class DocumentEvent(_message.Message):
-    __slots__ = ("operation", "tenant_id", "document_id", "version", "title", "text", "metadata", "event_id")
+    __slots__ = ("operation", "tenant_id", "document_id", "version", "title", "text", "metadata", "event_id", "content", "content_type")
     class Operation(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         OPERATION_UNSPECIFIED: _ClassVar[DocumentEvent.Operation]
@@ -32,6 +32,8 @@ class DocumentEvent(_message.Message):
     TEXT_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
     operation: DocumentEvent.Operation
     tenant_id: str
     document_id: str
@@ -40,4 +42,6 @@ class DocumentEvent(_message.Message):
     text: str
     metadata: _containers.MessageMap[str, _types_pb2.MetadataValue]
     event_id: str
-    def __init__(self, operation: _Optional[_Union[DocumentEvent.Operation, str]] = ..., tenant_id: _Optional[str] = ..., document_id: _Optional[str] = ..., version: _Optional[int] = ..., title: _Optional[str] = ..., text: _Optional[str] = ..., metadata: _Optional[_Mapping[str, _types_pb2.MetadataValue]] = ..., event_id: _Optional[str] = ...) -> None: ...
+    content: bytes
+    content_type: str
+    def __init__(self, operation: _Optional[_Union[DocumentEvent.Operation, str]] = ..., tenant_id: _Optional[str] = ..., document_id: _Optional[str] = ..., version: _Optional[int] = ..., title: _Optional[str] = ..., text: _Optional[str] = ..., metadata: _Optional[_Mapping[str, _types_pb2.MetadataValue]] = ..., event_id: _Optional[str] = ..., content: _Optional[bytes] = ..., content_type: _Optional[str] = ...) -> None: ...

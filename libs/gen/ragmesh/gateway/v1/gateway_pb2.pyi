@@ -89,7 +89,7 @@ class AnswerComplete(_message.Message):
     def __init__(self, answer: _Optional[str] = ..., citations: _Optional[_Iterable[_Union[_types_pb2.Citation, _Mapping]]] = ..., usage: _Optional[_Union[_types_pb2.TokenUsage, _Mapping]] = ..., trace_id: _Optional[str] = ..., cache: _Optional[_Union[_types_pb2.CacheStatus, str]] = ..., quota: _Optional[_Union[_types_pb2.QuotaRemaining, _Mapping]] = ..., grounding: _Optional[_Union[_types_pb2.Grounding, _Mapping]] = ...) -> None: ...
 
 class SubmitDocumentRequest(_message.Message):
-    __slots__ = ("document_id", "text", "title", "metadata", "version")
+    __slots__ = ("document_id", "text", "title", "metadata", "version", "content", "content_type")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -102,12 +102,16 @@ class SubmitDocumentRequest(_message.Message):
     TITLE_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
     document_id: str
     text: str
     title: str
     metadata: _containers.MessageMap[str, _types_pb2.MetadataValue]
     version: int
-    def __init__(self, document_id: _Optional[str] = ..., text: _Optional[str] = ..., title: _Optional[str] = ..., metadata: _Optional[_Mapping[str, _types_pb2.MetadataValue]] = ..., version: _Optional[int] = ...) -> None: ...
+    content: bytes
+    content_type: str
+    def __init__(self, document_id: _Optional[str] = ..., text: _Optional[str] = ..., title: _Optional[str] = ..., metadata: _Optional[_Mapping[str, _types_pb2.MetadataValue]] = ..., version: _Optional[int] = ..., content: _Optional[bytes] = ..., content_type: _Optional[str] = ...) -> None: ...
 
 class SubmitDocumentResponse(_message.Message):
     __slots__ = ("document_id", "version", "trace_id")

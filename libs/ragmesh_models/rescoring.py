@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 # Sentence ends, and line breaks: list items, option lines and headings are units of their own.
 _SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(`])|\n+")
@@ -33,10 +35,10 @@ def sentences(text: str) -> list[str]:
     return kept[:MAX_SENTENCES] or [text.strip()[:MAX_SENTENCE_CHARS] or text]
 
 
-def embed_by_length(embed: Callable[[list[str]], np.ndarray], texts: list[str]) -> np.ndarray:
+def embed_by_length(embed: Callable[[list[str]], NDArray[Any]], texts: list[str]) -> NDArray[Any]:
     """``embed`` over ``texts`` in batches of similar length, rows back in the order of ``texts``."""
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    rows: np.ndarray | None = None
+    rows: NDArray[Any] | None = None
     for start in range(0, len(order), BATCH):
         part = order[start : start + BATCH]
         vectors = embed([texts[i] for i in part])
@@ -47,7 +49,7 @@ def embed_by_length(embed: Callable[[list[str]], np.ndarray], texts: list[str]) 
     return rows
 
 
-def blend(best_cosines: Sequence[float], rank_weight: float) -> np.ndarray:
+def blend(best_cosines: Sequence[float], rank_weight: float) -> NDArray[Any]:
     """Scores for candidates in retrieval order: the best sentence cosine plus ``rank_weight`` times a
     prior that falls from 1 (first candidate) to 0 (last)."""
     count = len(best_cosines)
@@ -58,12 +60,12 @@ def blend(best_cosines: Sequence[float], rank_weight: float) -> np.ndarray:
 
 
 def rescore(
-    embed: Callable[[list[str]], np.ndarray],
+    embed: Callable[[list[str]], NDArray[Any]],
     question: str,
     chunks: Sequence[str],
     titles: Sequence[str] = (),
     rank_weight: float = 0.1,
-) -> np.ndarray:
+) -> NDArray[Any]:
     """One score per chunk (higher is better); ``chunks`` in retrieval order, best first. ``embed``
     returns unit-length rows, so a dot product is the cosine."""
     if not chunks:

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
+
+# The llm engine's error and stop-string scanner serve this model too (one behaviour for both).
+from ragmesh_llm.options import OptionsError, StopScanner
+
+__all__ = ["Cancelled", "LoadedModel", "Options", "OptionsError", "StopScanner", "parse_options"]
 
 DEFAULT_MAX_TOKENS = 16
-
-
-class OptionsError(ValueError):
-    """Bad sampling parameters: the client's fault."""
 
 
 class Cancelled(Exception):
@@ -37,9 +39,9 @@ class Options:
     ignore_eos: bool = False
 
 
-def _number(data: dict, key: str, kind: type, minimum: float) -> float | int:
+def _number(data: dict[str, Any], key: str, kind: type[int] | type[float], minimum: float) -> float:
     try:
-        value = kind(data[key])
+        value: float = kind(data[key])
     except (TypeError, ValueError):
         raise OptionsError(f"sampling_parameters.{key} must be a number, got {data[key]!r}") from None
     if value < minimum:
@@ -67,45 +69,6 @@ def parse_options(raw: str | bytes | None) -> Options:
         stop=tuple(stop),
         ignore_eos=ignore_eos in (True, "true", "True", 1),
     )
-
-
-@dataclass
-class StopScanner:
-    """Turns per-token text deltas into what may be sent: text that could still become the start of
-    a stop string is held back until it cannot."""
-
-    stop: tuple[str, ...]
-    text: str = ""
-    sent: int = 0
-    stopped: bool = field(default=False)
-
-    def feed(self, delta: str) -> str:
-        self.text += delta
-        if not self.stop:
-            out, self.sent = self.text[self.sent :], len(self.text)
-            return out
-        # Sent text never holds the start of a stop string (it would have been held back).
-        hits = [index for index in (self.text.find(item, self.sent) for item in self.stop) if index >= 0]
-        if hits:
-            cut = min(hits)
-            self.stopped = True
-            out = self.text[self.sent : cut]
-            self.text, self.sent = self.text[:cut], cut
-            return out
-        hold = 0
-        for item in self.stop:  # longest suffix of the text that is a proper prefix of a stop string
-            for size in range(min(len(item) - 1, len(self.text) - self.sent), 0, -1):
-                if self.text.endswith(item[:size]):
-                    hold = max(hold, size)
-                    break
-        safe = len(self.text) - hold
-        out = self.text[self.sent : safe]
-        self.sent = max(self.sent, safe)
-        return out
-
-    def flush(self) -> str:
-        out, self.sent = self.text[self.sent :], len(self.text)
-        return out
 
 
 class LoadedModel:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 DEFAULT_MAX_SENTENCES = 3
 DEFAULT_RELEVANCE_THRESHOLD = 0.3
@@ -13,7 +14,7 @@ class OptionsError(ValueError):
     pass
 
 
-def parse_sampling_parameters(raw: str | bytes | None, defaults: dict | None = None) -> dict:
+def parse_sampling_parameters(raw: str | bytes | None, defaults: dict[str, Any] | None = None) -> dict[str, Any]:
     """Parse the ``sampling_parameters`` JSON. Returns a dict with the honoured keys.
 
     Honoured: max_tokens (int >= 1, cap on streamed pieces/words), max_sentences (int >= 1),
@@ -61,8 +62,15 @@ def parse_sampling_parameters(raw: str | bytes | None, defaults: dict | None = N
     return out
 
 
-def _number(data: dict, key: str, kind, minimum=None, maximum=None):
+def _number(
+    data: dict[str, Any],
+    key: str,
+    kind: type[int] | type[float],
+    minimum: float | None = None,
+    maximum: float | None = None,
+) -> float:
     value = data[key]
+    number: float
     if isinstance(value, bool):
         raise OptionsError(f"sampling_parameters.{key} must be a number, got {value!r}")
     try:

@@ -8,7 +8,7 @@ support, each group verbatim and followed by `` [n]`` where n is the source labe
 passes the threshold it returns ``NO_ANSWER``.
 
 This module is the surface the Triton model (model.py) and the benchmarks import; the parts live in
-the ``ragmesh_answering`` package beside it.
+the other modules of this package.
 """
 
 from __future__ import annotations

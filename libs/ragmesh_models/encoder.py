@@ -4,6 +4,7 @@ benchmark's in-process limit so both run exactly the same code on the same ONNX 
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 HIDDEN = 384
 
@@ -31,7 +32,7 @@ class OnnxSentenceEncoder:
         pad_id = self.tokenizer.token_to_id("[PAD]")
         self.tokenizer.enable_padding(pad_id=0 if pad_id is None else pad_id, pad_token="[PAD]")  # noqa: S106
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: list[str]) -> NDArray[np.float32]:
         """Unit-length vectors, one row per text (pooling and normalisation are in the graph)."""
         encodings = self.tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
@@ -41,4 +42,5 @@ class OnnxSentenceEncoder:
             "token_type_ids": np.zeros_like(ids),
         }
         feeds = {k: v for k, v in feeds.items() if k in self.input_names}
-        return self.session.run([self.output_name], feeds)[0].astype(np.float32, copy=False)
+        embeddings: NDArray[np.float32] = self.session.run([self.output_name], feeds)[0].astype(np.float32, copy=False)
+        return embeddings

@@ -1,1 +1,0 @@
-../../minilm/1/encoder.py
