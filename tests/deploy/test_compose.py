@@ -65,6 +65,7 @@ def test_services_run_hardened(service: str) -> None:
 def test_wiring() -> None:
     services = load("compose.yaml")["services"]
     assert {"kafka", "kafka-init", "qdrant", "jaeger", "triton"} <= set(services)
+    assert {"--load-model=minilm", "--load-model=generator", "--load-model=llm"} <= set(services["triton"]["command"])
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
     assert "ragmesh.documents.v1" in services["kafka-init"]["command"][0]
     assert services["retriever"]["environment"]["RETRIEVER_QDRANT_URL"] == "http://qdrant:6333"

