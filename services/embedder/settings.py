@@ -18,8 +18,11 @@ class EmbedderSettings(ServiceSettings):
         description="Triton's Prometheus endpoint, relayed through this service's /metrics (empty turns it off).",
     )
     triton_model: str = Field("minilm", description="The Triton embedding model (TEXT -> EMBEDDING).")
+    # A question's embedding is bounded by its caller's deadline (the gateway's 5 s), so this cap only
+    # matters for the indexer's batches: at 10 s, a CPU-starved Triton answered none of them in time,
+    # kept computing the abandoned ones, and the retries never caught up (indexing stalled for good).
     triton_timeout_seconds: float = Field(
-        10.0, description="Longest wait in seconds for one Triton call (less when the request has less left)."
+        30.0, description="Longest wait in seconds for one Triton call (less when the request has less left)."
     )
     max_texts_per_request: int = Field(512, description="Most texts in one Embed request (INVALID_ARGUMENT beyond).")
     max_text_chars: int = Field(32_000, description="Longest text in characters (INVALID_ARGUMENT beyond).")
