@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Literal, Union
 
 MetadataScalar = Union[str, int, float, bool]
@@ -86,15 +87,21 @@ class TokenUsage:
         return self.prompt_tokens + self.completion_tokens
 
 
-UPSERT = "upsert"
-DELETE = "delete"
+class Operation(StrEnum):
+    """What a document event asks for."""
+
+    UPSERT = "upsert"
+    DELETE = "delete"
+
+
+UPSERT, DELETE = Operation.UPSERT, Operation.DELETE
 
 
 @dataclass(frozen=True)
 class DocumentCommand:
     """One document event: index (upsert) or remove (delete) a tenant's document."""
 
-    operation: str  # UPSERT or DELETE
+    operation: Operation
     tenant_id: str
     document_id: str
     version: int
@@ -114,18 +121,24 @@ class GeneratedPiece:
     text: str
 
 
-# Grounding outcomes, as in ragmesh.common.v1.GroundingOutcome.
-NOT_CHECKED = "not_checked"
-GROUNDED = "grounded"
-SENTENCES_DROPPED = "sentences_dropped"
-EXTRACTIVE_FALLBACK = "extractive_fallback"
+class GroundingOutcome(StrEnum):
+    """As in ragmesh.common.v1.GroundingOutcome; the values are also the metric's label values."""
+
+    NOT_CHECKED = "not_checked"
+    GROUNDED = "grounded"
+    SENTENCES_DROPPED = "sentences_dropped"
+    EXTRACTIVE_FALLBACK = "extractive_fallback"
+
+
+NOT_CHECKED, GROUNDED = GroundingOutcome.NOT_CHECKED, GroundingOutcome.GROUNDED
+SENTENCES_DROPPED, EXTRACTIVE_FALLBACK = GroundingOutcome.SENTENCES_DROPPED, GroundingOutcome.EXTRACTIVE_FALLBACK
 
 
 @dataclass(frozen=True)
 class Grounding:
     """What the grounding guard did with a language model's answer."""
 
-    outcome: str  # NOT_CHECKED, GROUNDED, SENTENCES_DROPPED or EXTRACTIVE_FALLBACK
+    outcome: GroundingOutcome
     sentences_kept: int = 0
     sentences_dropped: int = 0
     answer_model: str = ""  # the model whose text the final answer is
@@ -141,17 +154,23 @@ class GeneratedAnswer:
     grounding: Grounding | None = None  # None: not reported (a cache hit, an older generator)
 
 
-# Document states, as in ragmesh.common.v1.DocumentState.
-ACCEPTED = "accepted"
-INDEXED = "indexed"
-FAILED = "failed"
-DELETED = "deleted"
+class DocumentState(StrEnum):
+    """As in ragmesh.common.v1.DocumentState; the values are what the retriever stores."""
+
+    ACCEPTED = "accepted"
+    INDEXED = "indexed"
+    FAILED = "failed"
+    DELETED = "deleted"
+
+
+ACCEPTED, INDEXED = DocumentState.ACCEPTED, DocumentState.INDEXED
+FAILED, DELETED = DocumentState.FAILED, DocumentState.DELETED
 
 
 @dataclass(frozen=True)
 class DocumentStatus:
     document_id: str
-    state: str  # ACCEPTED, INDEXED, FAILED or DELETED
+    state: DocumentState
     version: int
     chunk_count: int = 0
     reason: str = ""

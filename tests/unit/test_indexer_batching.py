@@ -16,6 +16,7 @@ from ragmesh_kit.domain import (
     UPSERT,
     ChunkWithVector,
     DocumentCommand,
+    DocumentState,
     DocumentStatus,
 )
 from ragmesh_kit.errors import DependencyUnavailable, InvalidArgument
@@ -44,7 +45,7 @@ def test_latest_event_per_document_wins() -> None:
 
 
 def test_recorded_state_decides_whether_an_event_still_applies() -> None:
-    def state(kind: str, version: int) -> DocumentStatus:
+    def state(kind: DocumentState, version: int) -> DocumentStatus:
         return DocumentStatus("a", kind, version)
 
     assert still_applies(up("a", 1), None)

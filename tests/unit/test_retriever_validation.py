@@ -12,6 +12,7 @@ from ragmesh_kit.domain import (
     FAILED,
     INDEXED,
     Chunk,
+    DocumentState,
     DocumentStatus,
     MetadataFilter,
     Range,
@@ -100,7 +101,7 @@ def test_diversify_keeps_at_most_n_chunks_per_document_in_score_order() -> None:
 
 
 def test_kept_state_prefers_newer_versions_and_outcomes_over_accepted() -> None:
-    def s(state: str, version: int) -> DocumentStatus:
+    def s(state: DocumentState, version: int) -> DocumentStatus:
         return DocumentStatus("d", state, version)
 
     assert kept_state(None, s(ACCEPTED, 1)) == s(ACCEPTED, 1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from ragmesh_kit.domain import DENSE, GeneratedAnswer, GeneratedPiece, MetadataFilter, RetrievalMode, TokenUsage
 from ragmesh_kit.errors import DependencyFailed, InvalidArgument
@@ -16,11 +17,22 @@ from services.gateway.app.quotas import QuotaLeft, RetryLater
 from services.gateway.app.rerank import candidate_count, reranked
 from services.gateway.app.shared_state import Answers, TenantQuotas
 
-# How an answer was served (CacheStatus in the protos).
-MISS = "miss"
-EXACT_HIT = "exact_hit"
-SEMANTIC_HIT = "semantic_hit"
-BYPASSED = "bypassed"
+
+class CacheStatus(StrEnum):
+    """How an answer was served (CacheStatus in the protos)."""
+
+    MISS = "miss"
+    EXACT_HIT = "exact_hit"
+    SEMANTIC_HIT = "semantic_hit"
+    BYPASSED = "bypassed"
+
+
+MISS, EXACT_HIT, SEMANTIC_HIT, BYPASSED = (
+    CacheStatus.MISS,
+    CacheStatus.EXACT_HIT,
+    CacheStatus.SEMANTIC_HIT,
+    CacheStatus.BYPASSED,
+)
 
 
 @dataclass(frozen=True)
@@ -52,7 +64,7 @@ class AskResult:
     """The end of an answer. ``answer.usage`` is what this request consumed: zero on a cache hit."""
 
     answer: GeneratedAnswer
-    cache: str
+    cache: CacheStatus
     quota: QuotaLeft
 
 
@@ -174,7 +186,7 @@ class AskQuestion:
         yield AskResult(final, status, quota)
 
     async def _serve_cached(
-        self, cached: GeneratedAnswer, status: str, tenant: str, started: float
+        self, cached: GeneratedAnswer, status: CacheStatus, tenant: str, started: float
     ) -> AsyncIterator[GeneratedPiece | AskResult]:
         self._observer.first_piece(self._clock() - started, status)
         yield GeneratedPiece(cached.answer)

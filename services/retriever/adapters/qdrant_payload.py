@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from ragmesh_kit.domain import Chunk, DocumentStatus, MetadataFilter, MetadataScalar, Range, ScoredChunk
+from ragmesh_kit.domain import Chunk, DocumentState, DocumentStatus, MetadataFilter, MetadataScalar, Range, ScoredChunk
 from ragmesh_kit.errors import InvalidArgument
 from services.retriever.app.term_weights import SparseTerms, document_terms
 
@@ -186,7 +186,7 @@ def parse_state_payload(payload: Mapping[str, Any] | None) -> DocumentStatus:
     p = payload or {}
     return DocumentStatus(
         document_id=str(p.get(DOCUMENT_ID, "")),
-        state=str(p.get(STATE, "")),
+        state=DocumentState(str(p.get(STATE, DocumentState.ACCEPTED))),
         version=int(p.get(VERSION, 0)),
         chunk_count=int(p.get(CHUNK_COUNT, 0)),
         reason=str(p.get(REASON, "")),
