@@ -11,6 +11,10 @@ all replicas, and this book only answers while Valkey cannot.
 A request is admitted while both token quotas have something left; its actual usage (prompt +
 completion tokens, counted with tiktoken by the generator) is charged when it completes, so one
 request may overdraw; the next one then waits.
+
+Kept over the `limits` package: its ``hit(cost)`` needs the cost before the request runs and its
+windows answer "retry at the window's reset", while tokens are known only after generation and the
+retry-after here is the deficit's exact refill time (the same rules as the Valkey script).
 """
 
 from __future__ import annotations

@@ -165,6 +165,8 @@ class DocumentEventConsumer:
             _log.warning("commit failed after a rebalance", extra={"fields": {"reason": str(error)}})
 
     def _span(self, record: ConsumerRecord) -> Span:
+        # Our own span, not opentelemetry-instrumentation-aiokafka's: its consumer span ends when
+        # getmany returns, so the processing (embed, upsert) would not sit under the producer's trace.
         # A child of the producer's span: one trace per submitted document, from the gateway call to
         # the last upsert. (No extra link to the same span: Jaeger folds a link to the parent into the
         # parent reference and loses the parent-child edge.)
