@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 
 from ragmesh.common.v1 import types_pb2
@@ -35,6 +36,10 @@ def metadata_value_from_proto(value: types_pb2.MetadataValue, field: str) -> Met
     if kind is None:
         raise InvalidArgument(f"metadata field {field!r} has no value; set one of string/int/double/bool")
     scalar: MetadataScalar = getattr(value, kind)
+    # Qdrant stores JSON numbers only: an infinite or NaN value would fail the write every time it
+    # is retried, holding back the documents behind it on its partition.
+    if isinstance(scalar, float) and not math.isfinite(scalar):
+        raise InvalidArgument(f"metadata field {field!r} is {scalar}; send a finite number")
     return scalar
 
 

@@ -222,6 +222,10 @@ def test_document_rpcs_bad_input(stubs: Stubs, cases: h.CaseLog) -> None:
             or len(text.encode()) > 2 * 1024 * 1024
             or version < 0
             or any(value.WhichOneof("kind") is None for value in metadata.values())
+            or any(
+                value.WhichOneof("kind") == "double_value" and not math.isfinite(value.double_value)
+                for value in metadata.values()
+            )
         )
         h.check_status(code, result, {INVALID} if must_fail else {OK, INVALID}, f"SubmitDocument {document_id!r}")
 

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from ragmesh.common.v1 import types_pb2
+from ragmesh.documents.v1 import events_pb2
 from ragmesh_kit.document_events import decode_event, encode_event, message_key
 from ragmesh_kit.domain import DELETE, UPSERT, DocumentCommand
 from ragmesh_kit.errors import InvalidArgument, Unauthenticated
@@ -36,3 +38,22 @@ def test_document_event_round_trip() -> None:
 def test_malformed_payloads_are_invalid_arguments(payload: bytes) -> None:
     with pytest.raises(InvalidArgument):
         decode_event(payload)
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_non_finite_metadata_is_refused_before_it_reaches_the_store(value: float) -> None:
+    # Qdrant cannot store it: accepted, it failed every retry of its upsert and held back the
+    # documents behind it on the partition.
+    payload = events_pb2.DocumentEvent(
+        operation=events_pb2.DocumentEvent.OPERATION_UPSERT,
+        tenant_id="t",
+        document_id="d",
+        version=1,
+        text="Some text.",
+        metadata={"weight": types_pb2.MetadataValue(double_value=value)},
+    ).SerializeToString()
+    with pytest.raises(InvalidArgument, match=r"metadata field 'weight' is .*; send a finite number"):
+        decode_event(payload)
+    finite = events_pb2.DocumentEvent.FromString(payload)
+    finite.metadata["weight"].double_value = 0.5
+    assert decode_event(finite.SerializeToString()).metadata == {"weight": 0.5}
