@@ -9,36 +9,16 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from bench.ghz import write_protoset
 from ragmesh_devstack import components
 from ragmesh_devstack.processes import ProcessTable
 
 pytestmark = [pytest.mark.load, pytest.mark.timeout(3600)]
-ROOT = Path(__file__).resolve().parents[2]
 CONNECTIONS = 64
-
-
-def _protoset(path: Path) -> Path:
-    protos = sorted(str(p.relative_to(ROOT / "protos")) for p in (ROOT / "protos").rglob("*.proto"))
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "grpc_tools.protoc",
-            "-I",
-            "protos",
-            "--include_imports",
-            f"--descriptor_set_out={path}",
-            *protos,
-        ],
-        check=True,
-        cwd=ROOT,
-    )
-    return path
 
 
 def test_triton_holds_64_traced_connections(running_stack, tmp_path: Path) -> None:
@@ -55,7 +35,7 @@ def test_triton_holds_64_traced_connections(running_stack, tmp_path: Path) -> No
             str(settings.deps_dir / "ghz"),
             "--insecure",
             "--protoset",
-            str(_protoset(tmp_path / "ragmesh.protoset")),
+            str(write_protoset(tmp_path / "ragmesh.protoset")),
             "--call",
             "ragmesh.embedder.v1.EmbedderService/Embed",
             "-d",
