@@ -16,6 +16,9 @@ from ragmesh_kit.errors import DeadlineExceeded, InvalidArgument
 from ragmesh_kit.triton import BoolTensor, BytesTensor, Tensor, TritonClient, TritonModelError
 
 TEXT = {"TEXT": BytesTensor([b"the pass statement"], shape=[1, 1])}
+# Work minilm cannot finish within a millisecond (a full batch of long texts), so a call given 1 ms
+# always runs out of time: a real outage as the caller sees it, whatever the batching window.
+HEAVY = {"TEXT": BytesTensor([b" ".join([b"statement"] * 250)] * 64, shape=[64, 1])}
 
 
 class Clock:
@@ -49,7 +52,7 @@ async def _half_open(client: TritonClient, clock: Clock) -> None:
     """Two real outages (calls that run out of time), then the cool-down."""
     for _ in range(2):
         with pytest.raises(DeadlineExceeded):
-            await client.infer("minilm", TEXT, ["EMBEDDING"], timeout=1e-6)
+            await client.infer("minilm", HEAVY, ["EMBEDDING"], timeout=1e-3)
     assert client.breaker.state == OPEN
     clock.now += 5
     assert client.breaker.state == HALF_OPEN
