@@ -26,14 +26,9 @@ import numpy as np
 import triton_python_backend_utils as pb_utils
 
 from ragmesh_models import causal_lm
+from ragmesh_models.triton_glue import config_parameters, error_response
 
 FINAL = pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL
-
-
-def _error(message: str, code_name: str = "INVALID_ARG") -> Any:
-    code = getattr(pb_utils.TritonError, code_name, None)
-    err = pb_utils.TritonError(message, code) if code is not None else pb_utils.TritonError(message)
-    return pb_utils.InferenceResponse(output_tensors=[], error=err)
 
 
 def _text_response(text: str) -> Any:
@@ -54,7 +49,7 @@ class TritonPythonModel:
         config = json.loads(args["model_config"])
         if not pb_utils.using_decoupled_model_transaction_policy(config):
             raise pb_utils.TritonModelException("causal_lm must be decoupled (model_transaction_policy)")
-        params = {k: v.get("string_value", "") for k, v in config.get("parameters", {}).items()}
+        params = config_parameters(config)
         model_dir = params.get("hf_model_dir", "").strip()
         self.model = None
         if model_dir:
@@ -70,13 +65,14 @@ class TritonPythonModel:
             sender = request.get_response_sender()
             if self.model is None:
                 sender.send(
-                    _error("causal_lm is not configured: set its hf_model_dir parameter", "UNAVAILABLE"), flags=FINAL
+                    error_response("causal_lm is not configured: set its hf_model_dir parameter", "UNAVAILABLE"),
+                    flags=FINAL,
                 )
                 continue
             try:
                 job = self._read(request)
             except (causal_lm.OptionsError, ValueError) as exc:
-                sender.send(_error(str(exc)), flags=FINAL)
+                sender.send(error_response(str(exc)), flags=FINAL)
                 continue
             self.pool.submit(self._generate, self.model, sender, *job)
         return None
@@ -130,13 +126,13 @@ class TritonPythonModel:
         except causal_lm.Cancelled as stopped:
             why = "model is shutting down" if self.stopping.is_set() else "cancelled by the client"
             self.logger.log_info(f"[causal_lm] request {why} after {stopped.tokens}/{options.max_tokens} tokens")
-            sender.send(_error(f"Request was {why}", "CANCELLED"), flags=FINAL)
+            sender.send(error_response(f"Request was {why}", "CANCELLED"), flags=FINAL)
         except causal_lm.OptionsError as exc:
-            sender.send(_error(str(exc)), flags=FINAL)
+            sender.send(error_response(str(exc)), flags=FINAL)
         except Exception as exc:  # noqa: BLE001 - report it to the client instead of dying
             self.logger.log_error(f"[causal_lm] generation failed after {tokens} tokens: {exc!r}")
             try:
-                sender.send(_error(f"generation failed: {exc}", "INTERNAL"), flags=FINAL)
+                sender.send(error_response(f"generation failed: {exc}", "INTERNAL"), flags=FINAL)
             except Exception as send_exc:  # noqa: BLE001 - the request may already be complete
                 self.logger.log_error(f"[causal_lm] could not send the error: {send_exc!r}")
 

@@ -37,17 +37,9 @@ import numpy as np
 import triton_python_backend_utils as pb_utils
 
 from ragmesh_answering import extractive
+from ragmesh_models.triton_glue import config_parameters, error_response
 
 FINAL = pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL
-
-
-def _error(message: str, code_name: str = "INVALID_ARG") -> Any:
-    code = getattr(pb_utils.TritonError, code_name, None)
-    try:
-        err = pb_utils.TritonError(message, code) if code is not None else pb_utils.TritonError(message)
-    except TypeError:  # very old python backend: no code argument
-        err = pb_utils.TritonError(message)
-    return pb_utils.InferenceResponse(output_tensors=[], error=err)
 
 
 def _text_response(text: str) -> Any:
@@ -71,7 +63,7 @@ class TritonPythonModel:
         config = json.loads(args["model_config"])
         if not pb_utils.using_decoupled_model_transaction_policy(config):
             raise pb_utils.TritonModelException("generator must be decoupled (model_transaction_policy)")
-        params = {k: v.get("string_value", "") for k, v in config.get("parameters", {}).items()}
+        params = config_parameters(config)
         # Defaults for the per-request options; validated with the same rules as sampling_parameters.
         defaults = {
             k: params[k]
@@ -94,11 +86,11 @@ class TritonPythonModel:
             try:
                 job = self._read(request)
             except extractive.OptionsError as exc:
-                sender.send(_error(str(exc)), flags=FINAL)
+                sender.send(error_response(str(exc)), flags=FINAL)
                 continue
             except Exception as exc:  # noqa: BLE001 - never let one request take the model down
                 self.logger.log_error(f"[generator] bad request: {exc!r}")
-                sender.send(_error(f"bad request: {exc}"), flags=FINAL)
+                sender.send(error_response(f"bad request: {exc}"), flags=FINAL)
                 continue
             self.pool.submit(self._generate, sender, *job)
         return None
@@ -149,7 +141,7 @@ class TritonPythonModel:
                 if sender.is_cancelled() or self.stopping.is_set():
                     why = "cancelled by the client" if not self.stopping.is_set() else "model is shutting down"
                     self.logger.log_info(f"[generator] request {why} after {i}/{len(parts)} pieces")
-                    sender.send(_error(f"Request was {why}", "CANCELLED"), flags=FINAL)
+                    sender.send(error_response(f"Request was {why}", "CANCELLED"), flags=FINAL)
                     return
                 if stream:
                     sender.send(_text_response(piece), flags=FINAL if i == len(parts) - 1 else 0)
@@ -163,7 +155,7 @@ class TritonPythonModel:
         except Exception as exc:  # noqa: BLE001 - report it to the client instead of dying
             self.logger.log_error(f"[generator] generation failed: {exc!r}")
             try:
-                sender.send(_error(f"generation failed: {exc}", "INTERNAL"), flags=FINAL)
+                sender.send(error_response(f"generation failed: {exc}", "INTERNAL"), flags=FINAL)
             except Exception as send_exc:  # noqa: BLE001 - the request may already be complete
                 self.logger.log_error(f"[generator] could not send the error: {send_exc!r}")
 

@@ -29,6 +29,7 @@ from ragmesh_llm.engine import EngineConfig, Finish, LlamaEngine, PromptTooLong
 from ragmesh_llm.models import default_gguf
 from ragmesh_llm.options import OptionsError, parse_options
 from ragmesh_llm.prompting import DEFAULT_SYSTEM, Evidence, render
+from ragmesh_models.triton_glue import config_parameters, error_response
 
 FINAL = pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL
 
@@ -38,9 +39,7 @@ def _error(message: str, code_name: str) -> Any:
         # The prefix tells ragmesh_kit.triton's stream reader this is INVALID_ARGUMENT (a stream reply
         # carries the message only).
         message = f"invalid argument: {message}"
-    code = getattr(pb_utils.TritonError, code_name, None)
-    err = pb_utils.TritonError(message, code) if code is not None else pb_utils.TritonError(message)
-    return pb_utils.InferenceResponse(output_tensors=[], error=err)
+    return error_response(message, code_name)
 
 
 def _flag(request: Any, name: str) -> bool | None:
@@ -125,7 +124,7 @@ class TritonPythonModel:
         config = json.loads(args["model_config"])
         if not pb_utils.using_decoupled_model_transaction_policy(config):
             raise pb_utils.TritonModelException("llm must be decoupled (model_transaction_policy)")
-        params = {k: v.get("string_value", "") for k, v in config.get("parameters", {}).items()}
+        params = config_parameters(config)
         try:
             path = params.get("gguf_path", "").strip() or default_gguf()
         except FileNotFoundError as exc:

@@ -24,20 +24,7 @@ import triton_python_backend_utils as pb_utils
 from numpy.typing import NDArray
 
 from ragmesh_models.encoder import HIDDEN, OnnxSentenceEncoder
-
-
-def _param(config: dict[str, Any], key: str, default: str) -> str:
-    value = config.get("parameters", {}).get(key, {}).get("string_value", "")
-    return value.strip() or default
-
-
-def _error(message: str) -> Any:
-    code = getattr(pb_utils.TritonError, "INVALID_ARG", None)
-    try:
-        err = pb_utils.TritonError(message, code) if code is not None else pb_utils.TritonError(message)
-    except TypeError:
-        err = pb_utils.TritonError(message)
-    return pb_utils.InferenceResponse(output_tensors=[], error=err)
+from ragmesh_models.triton_glue import config_parameter, error_response
 
 
 class TritonPythonModel:
@@ -48,7 +35,7 @@ class TritonPythonModel:
         if not os.path.isdir(version_dir):
             version_dir = os.path.dirname(os.path.abspath(__file__))
 
-        onnx_file = _param(config, "onnx_file", "model.onnx")
+        onnx_file = config_parameter(config, "onnx_file", "model.onnx")
         onnx_path = onnx_file if os.path.isabs(onnx_file) else os.path.join(version_dir, onnx_file)
         tok_path = os.path.join(version_dir, "tokenizer.json")
         for path in (onnx_path, tok_path):
@@ -57,9 +44,9 @@ class TritonPythonModel:
                     f"minilm: {path} not found (build it with models/build_minilm.py and place it in the "
                     f"version folder)"
                 )
-        threads = int(_param(config, "intra_op_threads", "2"))
-        spin = _param(config, "allow_spinning", "0").strip().lower() in ("1", "true", "yes")
-        self.max_length = int(_param(config, "max_length", "256"))
+        threads = int(config_parameter(config, "intra_op_threads", "2"))
+        spin = config_parameter(config, "allow_spinning", "0").strip().lower() in ("1", "true", "yes")
+        self.max_length = int(config_parameter(config, "max_length", "256"))
         self.encoder = OnnxSentenceEncoder(onnx_path, tok_path, threads=threads, max_length=self.max_length, spin=spin)
 
         # Warm-up (first run allocates), and a shape check of the graph.
@@ -86,10 +73,10 @@ class TritonPythonModel:
                     raise ValueError(f"TEXT must have shape [batch, 1], got {list(arr.shape)}")
                 decoded = [x.decode("utf-8") if isinstance(x, bytes) else str(x) for x in items]
             except UnicodeDecodeError as exc:
-                responses[i] = _error(f"TEXT is not valid UTF-8: {exc}")
+                responses[i] = error_response(f"TEXT is not valid UTF-8: {exc}")
                 continue
             except Exception as exc:  # noqa: BLE001 - any bad input becomes that request's error
-                responses[i] = _error(f"bad TEXT input: {exc}")
+                responses[i] = error_response(f"bad TEXT input: {exc}")
                 continue
             spans.append((i, len(texts), len(decoded)))
             texts.extend(decoded)
@@ -101,7 +88,7 @@ class TritonPythonModel:
             except Exception as exc:  # noqa: BLE001 - fail the batch's requests, not the model
                 self.logger.log_error(f"[minilm] inference failed: {exc!r}")
                 for i, _, _ in spans:
-                    responses[i] = _error(f"inference failed: {exc}")
+                    responses[i] = error_response(f"inference failed: {exc}")
             else:
                 for i, start, count in spans:
                     out = pb_utils.Tensor("EMBEDDING", np.ascontiguousarray(vectors[start : start + count]))

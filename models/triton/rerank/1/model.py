@@ -20,22 +20,9 @@ import triton_python_backend_utils as pb_utils
 
 from ragmesh_models.encoder import OnnxSentenceEncoder
 from ragmesh_models.rescoring import rescore
+from ragmesh_models.triton_glue import config_parameter, error_response
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def _param(config: dict[str, Any], key: str, default: str) -> str:
-    value = config.get("parameters", {}).get(key, {}).get("string_value", "")
-    return value.strip() or default
-
-
-def _error(message: str) -> Any:
-    code = getattr(pb_utils.TritonError, "INVALID_ARG", None)
-    try:
-        err = pb_utils.TritonError(message, code) if code is not None else pb_utils.TritonError(message)
-    except TypeError:
-        err = pb_utils.TritonError(message)
-    return pb_utils.InferenceResponse(output_tensors=[], error=err)
 
 
 def _strings(request: Any, name: str) -> list[str]:
@@ -52,7 +39,7 @@ class TritonPythonModel:
         version_dir = os.path.join(args["model_repository"], args["model_version"])
         if not os.path.isdir(version_dir):
             version_dir = _HERE
-        onnx_file = _param(config, "onnx_file", "model.onnx")
+        onnx_file = config_parameter(config, "onnx_file", "model.onnx")
         onnx_path = onnx_file if os.path.isabs(onnx_file) else os.path.join(version_dir, onnx_file)
         tok_path = os.path.join(version_dir, "tokenizer.json")
         for path in (onnx_path, tok_path):
@@ -60,9 +47,9 @@ class TritonPythonModel:
                 raise pb_utils.TritonModelException(
                     f"rerank: {path} not found (the minilm ONNX file and tokenizer.json belong in the version folder)"
                 )
-        threads = int(_param(config, "intra_op_threads", "2"))
-        max_length = int(_param(config, "max_length", "128"))
-        self.rank_weight = float(_param(config, "rank_weight", "0.1"))
+        threads = int(config_parameter(config, "intra_op_threads", "2"))
+        max_length = int(config_parameter(config, "max_length", "128"))
+        self.rank_weight = float(config_parameter(config, "rank_weight", "0.1"))
         self.encoder = OnnxSentenceEncoder(onnx_path, tok_path, threads=threads, max_length=max_length)
         rescore(self.encoder.embed, "warm up", ["Warm up the encoder once."])
         self.logger.log_info(f"[rerank] ready: intra_op_threads={threads} rank_weight={self.rank_weight}")
@@ -75,19 +62,21 @@ class TritonPythonModel:
                 texts = _strings(request, "TEXTS")
                 titles = _strings(request, "TITLES")
             except UnicodeDecodeError as exc:
-                responses.append(_error(f"QUERY, TEXTS and TITLES must be UTF-8: {exc}"))
+                responses.append(error_response(f"QUERY, TEXTS and TITLES must be UTF-8: {exc}"))
                 continue
             if len(query) != 1 or not query[0].strip():
-                responses.append(_error("QUERY must hold one non-empty question"))
+                responses.append(error_response("QUERY must hold one non-empty question"))
                 continue
             if titles and len(titles) != len(texts):
-                responses.append(_error(f"TITLES has {len(titles)} entries; send one per TEXTS entry ({len(texts)})"))
+                responses.append(
+                    error_response(f"TITLES has {len(titles)} entries; send one per TEXTS entry ({len(texts)})")
+                )
                 continue
             try:
                 scores = rescore(self.encoder.embed, query[0], texts, titles, self.rank_weight)
             except Exception as exc:  # noqa: BLE001 - fail this request, not the model
                 self.logger.log_error(f"[rerank] scoring failed: {exc!r}")
-                responses.append(_error(f"scoring failed: {exc}"))
+                responses.append(error_response(f"scoring failed: {exc}"))
                 continue
             out = pb_utils.Tensor("SCORES", np.ascontiguousarray(scores, dtype=np.float32))
             responses.append(pb_utils.InferenceResponse(output_tensors=[out]))
