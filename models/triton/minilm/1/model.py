@@ -3,13 +3,16 @@
 Input TEXT (BYTES [batch, 1]) -> output EMBEDDING (FP32 [batch, 384], unit length; pooling and
 normalisation are inside the ONNX graph built by models/build_minilm.py).
 
-All requests of one execute() call (dynamic batching) are tokenised together, padded to the longest text,
-run in ONE onnxruntime call and split back per request. A request that cannot be read (bad UTF-8, wrong
+All requests of one execute() call (dynamic batching) are tokenised together, grouped by length (each
+group padded to its longest text, at most 25% pad tokens) and run one onnxruntime call per group, then
+split back per request. A request that cannot be read (bad UTF-8, wrong
 shape) gets an error response; the others are still served.
 
 Config parameters: onnx_file (default model.onnx, relative to the version folder), intra_op_threads
 (default 2; inter-op is 1), allow_spinning (default 0: idle intra-op threads sleep instead of
-spinning), max_length (default 256 tokens, longer texts are truncated).
+spinning), small_work_threads and small_work_tokens (a group of at most that many padded tokens runs
+on a session with that many threads; default: intra_op_threads, 1024), max_length (default 256
+tokens, longer texts are truncated).
 The version folder must hold the ONNX file and tokenizer.json.
 """
 
@@ -46,8 +49,18 @@ class TritonPythonModel:
                 )
         threads = int(config_parameter(config, "intra_op_threads", "2"))
         spin = config_parameter(config, "allow_spinning", "0").strip().lower() in ("1", "true", "yes")
+        small_threads = int(config_parameter(config, "small_work_threads", str(threads)))
+        small_tokens = int(config_parameter(config, "small_work_tokens", "1024"))
         self.max_length = int(config_parameter(config, "max_length", "256"))
-        self.encoder = OnnxSentenceEncoder(onnx_path, tok_path, threads=threads, max_length=self.max_length, spin=spin)
+        self.encoder = OnnxSentenceEncoder(
+            onnx_path,
+            tok_path,
+            threads=threads,
+            max_length=self.max_length,
+            spin=spin,
+            small_threads=small_threads,
+            small_tokens=small_tokens,
+        )
 
         # Warm-up (first run allocates), and a shape check of the graph.
         out = self._embed(["warm up"])
@@ -55,6 +68,7 @@ class TritonPythonModel:
             raise pb_utils.TritonModelException(f"minilm: unexpected output shape {out.shape}")
         self.logger.log_info(
             f"[minilm] ready: {os.path.basename(onnx_path)} intra_op_threads={threads} allow_spinning={spin} "
+            f"small_work_threads={small_threads} (up to {small_tokens} tokens) "
             f"max_length={self.max_length}"
         )
 
