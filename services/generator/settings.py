@@ -21,6 +21,12 @@ class GeneratorSettings(ServiceSettings):
         'sampling_parameters -> text_output): "generator" (extractive, the default), "llm" (SmolLM2 on '
         'llama.cpp), "causal_lm" (a Hugging Face causal LM on the Python backend), vLLM/TensorRT-LLM on a GPU.',
     )
+    extractive_in_process: bool = Field(
+        True,
+        description='The extractive answerer (model "generator", as triton_model or fallback_model) runs in '
+        "this process, the same code as the Triton model without the model server's round trip; off, it runs "
+        "on Triton like the other models.",
+    )
     triton_timeout_seconds: float = Field(
         60.0, description="Longest wait in seconds for one generation (less when the request has less left)."
     )

@@ -116,6 +116,8 @@ def test_overload_is_refused_quickly_and_admitted_calls_stay_bounded(running_sta
 def test_slow_generation_honours_the_callers_deadline(running_stack, indexed) -> None:
     generator_env = {
         "GENERATOR_TRITON_URL": f"127.0.0.1:{running_stack.settings.triton_grpc_port}",
+        # The extractive model on Triton (not in-process): what is checked is the stream into Triton.
+        "GENERATOR_EXTRACTIVE_IN_PROCESS": "false",
         "GENERATOR_EXTRA_SAMPLING_PARAMETERS": '{"piece_delay_ms": 300, "piece_granularity": "word"}',
     }
     triton_log = running_stack.settings.run_dir / "logs" / "triton.log"

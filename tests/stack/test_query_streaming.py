@@ -35,6 +35,8 @@ def slow(running_stack: RunningStack, gateway) -> Iterator[tuple[ExtraService, E
     ask_until_cited(gateway, running_stack.api_key, QUESTION, DOC)
     generator_env = {
         "GENERATOR_TRITON_URL": f"127.0.0.1:{running_stack.settings.triton_grpc_port}",
+        # The extractive model on Triton (not in-process): what is checked is the stream into Triton.
+        "GENERATOR_EXTRACTIVE_IN_PROCESS": "false",
         "GENERATOR_EXTRA_SAMPLING_PARAMETERS": f'{{"piece_delay_ms": {PIECE_DELAY_MS}, "piece_granularity": "word"}}',
     }
     with extra_service(running_stack, "generator", "generator-slow", generator_env) as generator:
