@@ -120,6 +120,11 @@ def _context_terms(context: str) -> frozenset[str]:
     return frozenset(terms(context))
 
 
+@lru_cache(maxsize=16384)
+def _unit_terms(text: str) -> frozenset[str]:
+    return frozenset(terms(text))
+
+
 @lru_cache(maxsize=4096)
 def _subjects(title: str, heading: str) -> frozenset[str]:
     return title_subjects(title) | title_subjects(heading)
@@ -143,7 +148,7 @@ def candidates(prompt: Prompt) -> list[Candidate]:
                     position,
                     unit,
                     units,
-                    frozenset(terms(unit.text)),
+                    _unit_terms(unit.text),
                     _context_terms(f"{source.title}\n{unit.context}"),
                     _subjects(source.title, unit.context),
                 )

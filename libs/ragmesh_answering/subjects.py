@@ -12,6 +12,7 @@ also an everyday word ("with", "for", "if") counts only when quoted or followed 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ragmesh_answering.terms import STOPWORDS
 
@@ -33,12 +34,15 @@ def title_subjects(title: str) -> frozenset[str]:
     return frozenset(_norm(m) for m in _QUOTED.findall(title))
 
 
+# Cached like split_units: the units of popular chunks come back question after question.
+@lru_cache(maxsize=16384)
 def code_forms(text: str) -> frozenset[str]:
     """Identifiers written in code form only (``_``, ``.``, ``-`` inside, ``--flag``, ``f()``)."""
     found = {_norm(m) for m in _CODE.findall(text) if any(c in m for c in "_.()") or m.startswith("-") or m.isupper()}
     return frozenset(word for word in found if len(word) > 1)
 
 
+@lru_cache(maxsize=16384)
 def code_identifiers(text: str) -> frozenset[str]:
     """Identifiers written in code form (with ``_``, ``.``, ``-`` inside, ``--flag``, ``f()``)."""
     found = {_norm(m) for m in _CODE.findall(text) if any(c in m for c in "_.()") or m.startswith("-") or m.isupper()}

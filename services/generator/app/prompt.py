@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ragmesh_kit.domain import ScoredChunk
 from ragmesh_kit.tokens import TokenCounter
@@ -75,6 +76,8 @@ class StreamRestorer:
         return self._escaping.restore(held)
 
 
+# Cached: the same popular chunks come back question after question.
+@lru_cache(maxsize=4096)
 def _word_set(text: str) -> frozenset[str]:
     return frozenset(re.findall(r"\w+", text.lower()))
 
