@@ -3,6 +3,7 @@ same threads as the Triton model; and int8 vs fp32 (speed ratio, cosine on real 
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -11,9 +12,26 @@ from numpy.typing import NDArray
 
 from ragmesh_models.encoder import OnnxSentenceEncoder
 
+MINILM_CONFIG = Path(__file__).resolve().parents[1] / "models/triton/minilm/config.pbtxt"
+
+
+def minilm_parameters() -> dict[str, str]:
+    """The string parameters of the Triton model's config.pbtxt (key -> string_value)."""
+    text = MINILM_CONFIG.read_text()
+    return dict(re.findall(r'key:\s*"([^"]+)"\s*value:\s*\{\s*string_value:\s*"([^"]*)"', text))
+
 
 def encoder(models_dir: Path, variant: str = "int8", threads: int = 2) -> OnnxSentenceEncoder:
-    return OnnxSentenceEncoder(str(models_dir / f"minilm-{variant}.onnx"), str(models_dir / "tokenizer.json"), threads)
+    """Threads for small work as the Triton model's config sets them (small_work_threads,
+    small_work_tokens), so in-process and naive run the embedding exactly as Triton does."""
+    parameters = minilm_parameters()
+    return OnnxSentenceEncoder(
+        str(models_dir / f"minilm-{variant}.onnx"),
+        str(models_dir / "tokenizer.json"),
+        threads,
+        small_threads=int(parameters.get("small_work_threads", threads)),
+        small_tokens=int(parameters.get("small_work_tokens", 1024)),
+    )
 
 
 def sentences_per_second(model: OnnxSentenceEncoder, texts: list[str], batch: int = 32, seconds: float = 8.0) -> float:
