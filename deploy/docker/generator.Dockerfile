@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1.7
-# ragmesh generator: Grounded answers streamed from Triton's generator model; tiktoken (offline cl100k) budgets the context.
+# ragmesh generator: Grounded answers (the extractive answerer in-process, a language model on Triton) streamed back; tiktoken (offline cl100k) budgets the context.
 # Build from the repository root:  docker build -f deploy/docker/generator.Dockerfile -t ragmesh/generator .
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
@@ -16,6 +16,7 @@ FROM ${PYTHON_IMAGE} AS source
 WORKDIR /app
 COPY libs/gen/ libs/gen/
 COPY libs/ragmesh_kit/ libs/ragmesh_kit/
+COPY libs/ragmesh_answering/ libs/ragmesh_answering/
 COPY services/__init__.py services/__init__.py
 COPY services/generator/ services/generator/
 RUN find /app -name '__pycache__' -prune -exec rm -rf {} + && python -m compileall -q /app
