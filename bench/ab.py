@@ -27,7 +27,6 @@ from bench.instance import PATIENT, bench_settings, restart_query_path
 from bench.mesh import ask_load
 from bench.run import questions_from
 from ragmesh_devstack import stack
-from ragmesh_devstack.processes import ProcessTable
 from ragmesh_devstack.settings import StackSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,9 +36,8 @@ def ensure_stack(settings: StackSettings) -> dict[str, str]:
     """The bench stack, started once and kept between A/B runs (``--down`` stops it), with the
     reference corpus indexed."""
     marker = settings.run_dir / "corpus-indexed"
+    stack.up(settings)  # starts what is not running (`make bench` stops the instance at its end)
     if not marker.exists():
-        if ProcessTable(settings.run_dir).pid("kafka") is None:
-            stack.up(settings)
         ingestion.load_corpus(stack.dev_env(settings))
         marker.write_text("1")
     return stack.dev_env(settings)
