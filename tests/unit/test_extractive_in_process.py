@@ -51,3 +51,25 @@ async def test_max_tokens_caps_the_words_and_word_pieces_on_request() -> None:
 def test_bad_option_stops_start_up() -> None:
     with pytest.raises(ValueError, match="max_sentences"):
         ExtractiveTextGeneration({"max_sentences": 0})
+
+
+async def test_a_large_prompt_is_composed_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from services.generator.adapters import extractive_text_generation as adapter
+
+    threads: list[str] = []
+    real = extractive.answer
+
+    def recording(*args: object) -> str:
+        threads.append(threading.current_thread().name)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(extractive, "answer", recording)
+    model = ExtractiveTextGeneration({})
+    small = _prompt("How do I rotate an API key?")
+    await _pieces(model, small)
+    monkeypatch.setattr(adapter, "INLINE_PROMPT_CHARS", len(small) - 1)
+    await _pieces(model, small)
+    assert threads[0] == threading.main_thread().name
+    assert threads[1] != threading.main_thread().name
