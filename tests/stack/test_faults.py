@@ -145,3 +145,32 @@ def test_slow_generation_honours_the_callers_deadline(running_stack, indexed) ->
                 10,
             )
             assert '"status": "DEADLINE_EXCEEDED"' in generator.log.read_text()
+
+
+def test_slow_in_process_answer_honours_the_callers_deadline(running_stack, indexed) -> None:
+    """The same with the extractive answerer in the generator process (the default): the
+    generation stops when the question's deadline passes, instead of running to its end."""
+    generator_env = {
+        "GENERATOR_EXTRACTIVE_IN_PROCESS": "true",
+        "GENERATOR_EXTRA_SAMPLING_PARAMETERS": '{"piece_delay_ms": 300, "piece_granularity": "word"}',
+    }
+    with extra_service(running_stack, "generator", "generator-slow-local", generator_env) as generator:
+        env = gateway_env(running_stack, generator_address=generator.address)
+        with extra_service(running_stack, "gateway", "gateway-slow-local", env) as slow:
+            with grpc.insecure_channel(slow.address) as channel:
+                stub = gateway_pb2_grpc.GatewayServiceStub(channel)
+                started = time.monotonic()
+                with pytest.raises(grpc.RpcError) as raised:
+                    stub.Ask(
+                        gateway_pb2.AskRequest(question=QUESTION, bypass_cache=True),
+                        metadata=(("x-api-key", running_stack.api_key),),
+                        timeout=1.5,
+                    )
+                elapsed = time.monotonic() - started
+            assert raised.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+            assert elapsed < 2.5
+            eventually(
+                lambda: "generation cancelled by the caller" in generator.log.read_text(),
+                "the in-process generation stopped by the deadline",
+                10,
+            )
