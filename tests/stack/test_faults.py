@@ -7,6 +7,8 @@ import asyncio
 import os
 import signal
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pydoc_data.topics import topics
 
 import grpc
@@ -18,7 +20,7 @@ from ragmesh_devstack import stack
 from ragmesh_devstack.processes import ProcessTable
 from ragmesh_kit.server import LIVENESS_SERVICE
 from tests.eventually import eventually
-from tests.stack.test_query_helpers import ask_until_cited, extra_service, gateway_env, submit
+from tests.stack.test_query_helpers import ExtraService, ask_until_cited, extra_service, gateway_env, submit
 
 QUESTION = "What does the del statement do to a name?"
 CANCELLED_IN_TRITON = "[generator] request cancelled by the client"
@@ -113,64 +115,58 @@ def test_overload_is_refused_quickly_and_admitted_calls_stay_bounded(running_sta
     assert max(admitted) < 20, "admitted calls were not bounded"
 
 
+SLOW_PIECES = '{"piece_delay_ms": 300, "piece_granularity": "word"}'
+
+
+@contextmanager
+def _question_past_its_deadline(running_stack, name: str, generator_env: dict[str, str]) -> Iterator[ExtraService]:
+    """A question with 1.5 s to a gateway whose generator streams a word every 300 ms: it ends
+    DEADLINE_EXCEEDED in time; yields the generator (still running) for the checks below it."""
+    with extra_service(running_stack, "generator", f"generator-{name}", generator_env) as generator:
+        env = gateway_env(running_stack, generator_address=generator.address)
+        with extra_service(running_stack, "gateway", f"gateway-{name}", env) as slow:
+            with grpc.insecure_channel(slow.address) as channel:
+                stub = gateway_pb2_grpc.GatewayServiceStub(channel)
+                started = time.monotonic()
+                with pytest.raises(grpc.RpcError) as raised:
+                    stub.Ask(
+                        gateway_pb2.AskRequest(question=QUESTION, bypass_cache=True),
+                        metadata=(("x-api-key", running_stack.api_key),),
+                        timeout=1.5,
+                    )
+                elapsed = time.monotonic() - started
+            assert raised.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+            assert elapsed < 2.5
+            yield generator
+
+
 def test_slow_generation_honours_the_callers_deadline(running_stack, indexed) -> None:
     generator_env = {
         "GENERATOR_TRITON_URL": f"127.0.0.1:{running_stack.settings.triton_grpc_port}",
         # The extractive model on Triton (not in-process): what is checked is the stream into Triton.
         "GENERATOR_EXTRACTIVE_IN_PROCESS": "false",
-        "GENERATOR_EXTRA_SAMPLING_PARAMETERS": '{"piece_delay_ms": 300, "piece_granularity": "word"}',
+        "GENERATOR_EXTRA_SAMPLING_PARAMETERS": SLOW_PIECES,
     }
     triton_log = running_stack.settings.run_dir / "logs" / "triton.log"
     cancelled_before = triton_log.read_text().count(CANCELLED_IN_TRITON)
-    with extra_service(running_stack, "generator", "generator-slower", generator_env) as generator:
-        env = gateway_env(running_stack, generator_address=generator.address)
-        with extra_service(running_stack, "gateway", "gateway-slower", env) as slow:
-            with grpc.insecure_channel(slow.address) as channel:
-                stub = gateway_pb2_grpc.GatewayServiceStub(channel)
-                started = time.monotonic()
-                with pytest.raises(grpc.RpcError) as raised:
-                    stub.Ask(
-                        gateway_pb2.AskRequest(question=QUESTION, bypass_cache=True),
-                        metadata=(("x-api-key", running_stack.api_key),),
-                        timeout=1.5,
-                    )
-                elapsed = time.monotonic() - started
-            assert raised.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
-            assert elapsed < 2.5
-            # The deadline travels down: the generator's Triton call carries the question's remaining
-            # time, so Triton's request ends with it, not left running.
-            eventually(
-                lambda: triton_log.read_text().count(CANCELLED_IN_TRITON) > cancelled_before,
-                "the generation cancelled inside Triton",
-                10,
-            )
-            assert '"status": "DEADLINE_EXCEEDED"' in generator.log.read_text()
+    with _question_past_its_deadline(running_stack, "slower", generator_env) as generator:
+        # The deadline travels down: the generator's Triton call carries the question's remaining
+        # time, so Triton's request ends with it, not left running.
+        eventually(
+            lambda: triton_log.read_text().count(CANCELLED_IN_TRITON) > cancelled_before,
+            "the generation cancelled inside Triton",
+            10,
+        )
+        assert '"status": "DEADLINE_EXCEEDED"' in generator.log.read_text()
 
 
 def test_slow_in_process_answer_honours_the_callers_deadline(running_stack, indexed) -> None:
     """The same with the extractive answerer in the generator process (the default): the
     generation stops when the question's deadline passes, instead of running to its end."""
-    generator_env = {
-        "GENERATOR_EXTRACTIVE_IN_PROCESS": "true",
-        "GENERATOR_EXTRA_SAMPLING_PARAMETERS": '{"piece_delay_ms": 300, "piece_granularity": "word"}',
-    }
-    with extra_service(running_stack, "generator", "generator-slow-local", generator_env) as generator:
-        env = gateway_env(running_stack, generator_address=generator.address)
-        with extra_service(running_stack, "gateway", "gateway-slow-local", env) as slow:
-            with grpc.insecure_channel(slow.address) as channel:
-                stub = gateway_pb2_grpc.GatewayServiceStub(channel)
-                started = time.monotonic()
-                with pytest.raises(grpc.RpcError) as raised:
-                    stub.Ask(
-                        gateway_pb2.AskRequest(question=QUESTION, bypass_cache=True),
-                        metadata=(("x-api-key", running_stack.api_key),),
-                        timeout=1.5,
-                    )
-                elapsed = time.monotonic() - started
-            assert raised.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
-            assert elapsed < 2.5
-            eventually(
-                lambda: "generation cancelled by the caller" in generator.log.read_text(),
-                "the in-process generation stopped by the deadline",
-                10,
-            )
+    generator_env = {"GENERATOR_EXTRACTIVE_IN_PROCESS": "true", "GENERATOR_EXTRA_SAMPLING_PARAMETERS": SLOW_PIECES}
+    with _question_past_its_deadline(running_stack, "slow-local", generator_env) as generator:
+        eventually(
+            lambda: "generation cancelled by the caller" in generator.log.read_text(),
+            "the in-process generation stopped by the deadline",
+            10,
+        )
