@@ -22,7 +22,7 @@ from ragmesh_answering.options import (
 )
 from ragmesh_answering.prompt_format import Prompt, Source, parse_prompt
 from ragmesh_answering.sentences import split_sentences
-from ragmesh_answering.streaming import group_by_sentence, pieces
+from ragmesh_answering.streaming import answer_pieces, group_by_sentence, pieces
 from ragmesh_answering.terms import STOPWORDS, stem, terms
 from ragmesh_answering.units import Unit, is_markup_only, split_units
 
@@ -38,6 +38,7 @@ __all__ = [
     "Source",
     "Unit",
     "answer",
+    "answer_pieces",
     "compose",
     "format_answer",
     "group_by_sentence",

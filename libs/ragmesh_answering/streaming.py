@@ -33,3 +33,13 @@ def group_by_sentence(parts: list[str]) -> list[str]:
     if current:
         groups.append(current)
     return groups
+
+
+def answer_pieces(text: str, max_tokens: int | None, granularity: str) -> list[str]:
+    """The pieces an answer streams as (the Triton model and the generator's in-process answerer
+    alike): word pieces cut to ``max_tokens`` (None: all), then one piece per sentence unless
+    ``granularity`` is "word"."""
+    parts = pieces(text)
+    if max_tokens is not None:
+        parts = parts[:max_tokens]
+    return group_by_sentence(parts) if granularity == "sentence" else parts

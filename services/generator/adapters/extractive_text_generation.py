@@ -33,9 +33,7 @@ class ExtractiveTextGeneration:
         options = self._options
         compose = functools.partial(extractive.answer, prompt, options["max_sentences"], options["relevance_threshold"])
         text = compose() if len(prompt) <= INLINE_PROMPT_CHARS else await asyncio.to_thread(compose)
-        parts = extractive.pieces(text)[: max(1, max_tokens)]
-        if options["piece_granularity"] == "sentence":
-            parts = extractive.group_by_sentence(parts)
+        parts = extractive.answer_pieces(text, max(1, max_tokens), options["piece_granularity"])
         delay = float(options["piece_delay_ms"]) / 1000.0
         for index, piece in enumerate(parts):
             if index and delay:

@@ -128,11 +128,7 @@ class TritonPythonModel:
     def _generate(self, sender: Any, prompt: str, stream: bool, prepend: bool, options: dict[str, Any]) -> None:
         try:
             text = extractive.answer(prompt, options["max_sentences"], options["relevance_threshold"])
-            parts = extractive.pieces(text)
-            if options["max_tokens"] is not None:
-                parts = parts[: options["max_tokens"]]
-            if options["piece_granularity"] == "sentence":
-                parts = extractive.group_by_sentence(parts)
+            parts = extractive.answer_pieces(text, options["max_tokens"], options["piece_granularity"])
             delay = options["piece_delay_ms"] / 1000.0
             produced = []
             for i, piece in enumerate(parts):
