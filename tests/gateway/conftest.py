@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.eventually import eventually
+from tests.triton_server import free_port
 
 
 def _binary() -> Path:
@@ -22,15 +23,9 @@ def _binary() -> Path:
     return Path(spec.origin).parent / "_binaries" / "linux-x86_64" / "valkey-server"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class ValkeyProcess:
     def __init__(self, data_dir: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self._data_dir = data_dir
         self._process: subprocess.Popen[bytes] | None = None
 

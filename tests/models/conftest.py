@@ -5,33 +5,19 @@ laid out by the local stack's own code; one server for the session (loading take
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import grpc
 import numpy as np
 import pytest
 
-from ragmesh_devstack import components
 from ragmesh_devstack.model_repository import link_model_packages
-from ragmesh_devstack.processes import ProcessTable
-from ragmesh_devstack.settings import StackSettings
 from ragmesh_kit.triton import BoolTensor, BytesTensor, Tensor, TritonClient
-from tests.eventually import eventually
+from tests.triton_server import triton_serving
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class LlmServer:
@@ -82,25 +68,5 @@ def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlmServer]:
     for name in ("llm", "generator"):
         shutil.copytree(ROOT / "models/triton" / name, repository / name, ignore=shutil.ignore_patterns("__pycache__"))
     link_model_packages(ROOT, repository)
-    ports = {"triton_http_port": _free_port(), "triton_grpc_port": _free_port(), "triton_metrics_port": _free_port()}
-    options: dict[str, Any] = {"instance": f"llm-{os.getpid()}", "triton_tracing": False, **ports}
-    settings = StackSettings(root=ROOT, **options)
-    spec = components.triton(settings).spec
-    command = [f"--model-repository={repository}" if a.startswith("--model-repository=") else a for a in spec.command]
-    table = ProcessTable(settings.run_dir)
-    (settings.run_dir / "triton").mkdir(parents=True, exist_ok=True)
-    table.start(replace(spec, name="triton-llm", command=command))
-
-    def ready() -> bool:
-        if table.exited("triton-llm"):
-            pytest.fail(table.tail("triton-llm"))
-        url = f"http://127.0.0.1:{ports['triton_http_port']}/v2/models/llm/ready"
-        assert components.http_ok(url), table.tail("triton-llm")
-        return True
-
-    try:
-        eventually(ready, "the llm model ready", timeout=180, interval=0.5)
-        yield LlmServer(ports["triton_grpc_port"], ports["triton_metrics_port"], table.log_path("triton-llm"))
-    finally:
-        table.stop("triton-llm")
-        shutil.rmtree(settings.run_dir, ignore_errors=True)
+    with triton_serving(repository, "llm", "triton-llm") as triton:
+        yield LlmServer(triton.grpc_port, triton.metrics_port, triton.log)

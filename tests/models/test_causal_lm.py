@@ -10,21 +10,17 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import grpc
 import pytest
 
-from ragmesh_devstack import components
 from ragmesh_devstack.model_repository import link_model_packages
-from ragmesh_devstack.processes import ProcessTable
-from ragmesh_devstack.settings import StackSettings
 from ragmesh_kit.errors import RagmeshError
 from ragmesh_kit.triton import BoolTensor, BytesTensor, Tensor, TritonClient
 from ragmesh_models import causal_lm
-from tests.eventually import eventually, eventually_async
+from tests.eventually import eventually_async
+from tests.triton_server import triton_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_SOURCE = ROOT / "models" / "triton" / "causal_lm"
@@ -35,14 +31,6 @@ def _torch_env() -> Path:
     if os.environ.get("RAGMESH_CAUSAL_LM_ENV"):
         return Path(os.environ["RAGMESH_CAUSAL_LM_ENV"])
     return (ROOT / ".deps" / "model-build-venv").resolve()
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Server:
@@ -97,28 +85,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         + f'parameters: {{\n  key: "EXECUTION_ENV_PATH"\n  value: {{ string_value: "{env}" }}\n}}\n'
     )
     assert str(model_dir) in config.read_text()
-    ports = {"triton_http_port": _free_port(), "triton_grpc_port": _free_port(), "triton_metrics_port": _free_port()}
-    options: dict[str, Any] = {"instance": f"causal-lm-{os.getpid()}", "triton_tracing": False, **ports}
-    settings = StackSettings(root=ROOT, **options)
-    spec = components.triton(settings).spec
-    command = [f"--model-repository={repository}" if a.startswith("--model-repository=") else a for a in spec.command]
-    table = ProcessTable(settings.run_dir)
-    (settings.run_dir / "triton").mkdir(parents=True, exist_ok=True)
-    table.start(replace(spec, name="triton-causal-lm", command=command))
-
-    def ready() -> bool:
-        if table.exited("triton-causal-lm"):
-            pytest.fail(table.tail("triton-causal-lm"))
-        url = f"http://127.0.0.1:{ports['triton_http_port']}/v2/models/causal_lm/ready"
-        assert components.http_ok(url), table.tail("triton-causal-lm")
-        return True
-
-    try:
-        eventually(ready, "the causal_lm model ready", timeout=180, interval=0.5)
-        yield Server(ports["triton_grpc_port"], table.log_path("triton-causal-lm"))
-    finally:
-        table.stop("triton-causal-lm")
-        shutil.rmtree(settings.run_dir, ignore_errors=True)
+    with triton_serving(repository, "causal_lm", "triton-causal-lm") as triton:
+        yield Server(triton.grpc_port, triton.log)
 
 
 GREEDY = {"temperature": 0, "ignore_eos": True}

@@ -7,14 +7,12 @@ the messages after it on the same partition are indexed and no part restarts."""
 
 from __future__ import annotations
 
-import io
 import secrets
 import time
 
 import grpc
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from pypdf import PdfReader, PdfWriter
 
 from ragmesh.client import DocumentStatus as SdkDocumentStatus
 from ragmesh.client import RagmeshClient, RagmeshError
@@ -30,21 +28,12 @@ from ragmesh_kit.document_events import (
 )
 from ragmesh_kit.domain import FAILED, INDEXED, UPSERT, DocumentCommand, DocumentStatus
 from ragmesh_kit.service_clients import RetrieverClient
+from tests.encrypted_pdf import encrypted
 from tests.eventually import eventually, eventually_async
 from tests.stack import test_bad_input_helpers as h
 from tests.stack.conftest import RunningStack
 
 LIMIT = 2 * 1024 * 1024  # GATEWAY_MAX_DOCUMENT_BYTES and INDEXER_MAX_DOCUMENT_BYTES
-
-
-def _encrypted_pdf() -> bytes:
-    writer = PdfWriter()
-    for page in PdfReader(io.BytesIO(manual_pdf())).pages:
-        writer.add_page(page)
-    writer.encrypt("secret", algorithm="AES-128")
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 @pytest.mark.parametrize(
@@ -83,7 +72,7 @@ def test_a_pdf_exactly_at_the_limit_is_indexed_through_the_gateway(running_stack
 
 
 BAD = {
-    "encrypted.pdf": (_encrypted_pdf(), "application/pdf", "encrypted with a password"),
+    "encrypted.pdf": (encrypted(manual_pdf()), "application/pdf", "encrypted with a password"),
     "corrupt.pdf": (b"%PDF-1.7\n1 0 obj << /Type /Catalog >> garbage", "application/pdf", "the PDF could not be read"),
     "chrome-only.html": (b"<html><nav>Home</nav><script>x()</script></html>", "text/html", "has no text to index"),
     "latin1.md": ("# Caf\xe9".encode("latin-1"), "text/markdown", "not UTF-8 text"),

@@ -4,12 +4,9 @@ either parsed or refused with UnreadableDocument, never another error (property-
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pypdf import PdfReader, PdfWriter
 
 from ragmesh_devstack.sample_documents import pdf_bytes
 from ragmesh_kit.domain import UPSERT, DocumentCommand
@@ -21,6 +18,7 @@ from services.indexer.adapters.pdf_parser import PdfParser
 from services.indexer.app.chunker import Chunker, ChunkingPolicy
 from services.indexer.app.document_chunks import DocumentChunker
 from services.indexer.app.structure import StructuredDocument, UnreadableDocument
+from tests.encrypted_pdf import encrypted
 
 MARKDOWN = b"""# Widget guide
 
@@ -120,20 +118,10 @@ def test_plain_text_is_chunked_as_before() -> None:
     assert [c.text for c in result.chunks] == plain and all(c.heading == "" and c.page == 0 for c in result.chunks)
 
 
-def _encrypted_pdf() -> bytes:
-    writer = PdfWriter()
-    for page in PdfReader(io.BytesIO(pdf_bytes(PAGES))).pages:
-        writer.add_page(page)
-    writer.encrypt("secret", algorithm="AES-128")
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
 @pytest.mark.parametrize(
     ("content", "media", "reason"),
     [
-        (_encrypted_pdf(), "application/pdf", "encrypted"),
+        (encrypted(pdf_bytes(PAGES)), "application/pdf", "encrypted"),
         (b"%PDF-1.4\nthis is not really a PDF", "application/pdf", "could not be read"),
         (b"plain words", "application/pdf", "not a PDF"),
         (b"<html><script>x()</script><nav>menu</nav></html>", "text/html", "no text"),
