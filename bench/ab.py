@@ -4,6 +4,10 @@ machine weighs on both sides alike. Reports per round and the median ratio B/A.
 
     python -m bench.ab --base HEAD~1            # A: the commit before, B: the working tree now
     python -m bench.ab --env-b OTEL_TRACES_SAMPLER=parentbased_traceidratio --env-b OTEL_TRACES_SAMPLER_ARG=0.1
+    python -m bench.ab --naive ...              # the naive service measured in every round too
+
+With ``--naive`` each round also loads the naive FastAPI service (same questions, same calls) while
+the mesh idles, so B/naive and A/naive come from the same minutes of the same machine.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from bench.corpus import sentences
 from bench.cpu import CpuMeter
 from bench.instance import PATIENT, bench_settings, restart_query_path
 from bench.mesh import ask_load
-from bench.run import questions_from
+from bench.run import naive_load, questions_from, start_naive
 from ragmesh_devstack import stack
 from ragmesh_devstack.settings import StackSettings
 
@@ -91,6 +95,22 @@ def measure(settings: StackSettings, env: dict[str, str], questions: list[str], 
     }
 
 
+def measure_naive(pid: int, questions: list[str], calls: int) -> dict[str, Any]:
+    single = asyncio.run(naive_load(questions, 1, max(40, calls // 6)))
+    meter = CpuMeter({"naive service": pid})
+    with meter.during():
+        busy = asyncio.run(naive_load(questions, 32, calls))
+    cpu = meter.per_call_ms(busy.calls)
+    return {
+        "c1_p50_ms": single.p50_ms,
+        "c32_per_s": busy.throughput,
+        "c32_p50_ms": busy.p50_ms,
+        "errors": single.errors + busy.errors,
+        "cpu_ms_per_ask": cpu,
+        "cpu_ms_total": cpu["naive service"],
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--base", help="git revision for A (default: the working tree, as B)")
@@ -102,6 +122,7 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=600, help="Asks per c=32 measurement")
     parser.add_argument("--out", type=Path, help="JSON of every round")
     parser.add_argument("--down", action="store_true", help="stop the bench stack afterwards")
+    parser.add_argument("--naive", action="store_true", help="measure the naive service in every round too")
     args = parser.parse_args()
     settings = bench_settings(supervise=False)
     env = ensure_stack(settings)
@@ -115,19 +136,14 @@ def main() -> int:
             "B": (source_b, common | _env_pairs(args.env_b)),
         }
         rounds: list[dict[str, Any]] = []
-        for index in range(args.rounds):
-            # A then B, then B then A: neither side always runs right after a restart of the other.
-            order = ("A", "B") if index % 2 == 0 else ("B", "A")
-            for name in order:
-                source, extra = variants[name]
-                # A part that died (tritonserver 2.51's Python backend can abort when starved of
-                # CPU) is started again, so one crash does not void the rest of the run.
-                stack.up(settings)
-                restart_query_path(settings, source, extra)
-                result = measure(settings, env, questions, args.calls)
-                result.update(variant=name, round=index, load=os.getloadavg()[0])
-                rounds.append(result)
-                print(json.dumps(result), flush=True)
+        naive = start_naive(settings.deps_dir / "models") if args.naive else None
+        try:
+            for index in range(args.rounds):
+                _round(settings, env, questions, args.calls, variants, index, rounds, naive)
+        finally:
+            if naive is not None:
+                naive.terminate()
+                naive.wait(timeout=30)
     if args.down:
         stack.down(settings)
     summary = summarize(rounds)
@@ -137,6 +153,35 @@ def main() -> int:
             json.dumps({"args": vars(args) | {"out": str(args.out)}, "rounds": rounds, "summary": summary}, indent=1)
         )
     return 0
+
+
+def _round(
+    settings: StackSettings,
+    env: dict[str, str],
+    questions: list[str],
+    calls: int,
+    variants: dict[str, tuple[Path, dict[str, str]]],
+    index: int,
+    rounds: list[dict[str, Any]],
+    naive: subprocess.Popen[bytes] | None,
+) -> None:
+    """One round: A then B (B then A in odd rounds, so neither side always runs right after a
+    restart of the other), then the naive service when given."""
+    for name in ("A", "B") if index % 2 == 0 else ("B", "A"):
+        source, extra = variants[name]
+        # A part that died (tritonserver 2.51's Python backend can abort when starved of CPU) is
+        # started again, so one crash does not void the rest of the run.
+        stack.up(settings)
+        restart_query_path(settings, source, extra)
+        result = measure(settings, env, questions, calls)
+        result.update(variant=name, round=index, load=os.getloadavg()[0])
+        rounds.append(result)
+        print(json.dumps(result), flush=True)
+    if naive is not None:
+        result = measure_naive(naive.pid, questions, calls)
+        result.update(variant="naive", round=index, load=os.getloadavg()[0])
+        rounds.append(result)
+        print(json.dumps(result), flush=True)
 
 
 def _process_cpu(round_: dict[str, Any], process: str) -> float:
@@ -152,7 +197,7 @@ def summarize(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         "c32_per_s": lambda r: r["c32_per_s"],
         "cpu_ms_total": lambda r: r["cpu_ms_total"],
     }
-    for process in rounds[0]["cpu_ms_per_ask"]:
+    for process in next(r for r in rounds if r["variant"] != "naive")["cpu_ms_per_ask"]:
         keys[f"cpu:{process}"] = functools.partial(_process_cpu, process=process)
     table: dict[str, dict[str, float | None]] = {
         key: {v: median(v, pick) for v in ("A", "B")} for key, pick in keys.items()
@@ -160,6 +205,13 @@ def summarize(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     for row in table.values():
         a, b = row["A"], row["B"]
         row["B/A"] = round(b / a, 3) if a and b is not None else None
+    if any(r["variant"] == "naive" for r in rounds):
+        # The naive service against each side, on the figures both have (no per-process split).
+        for key in ("c1_p50_ms", "c32_per_s", "cpu_ms_total"):
+            row = table[key]
+            row["naive"] = naive = median("naive", keys[key])
+            row["A/naive"] = round(float(row["A"] or 0) / naive, 3) if naive else None
+            row["B/naive"] = round(float(row["B"] or 0) / naive, 3) if naive else None
     return table
 
 

@@ -6,6 +6,7 @@ trees in alternation, it isolates what the kit's per-call machinery costs:
 
     python -m bench.hop --base HEAD~1 [--head REV] [--rounds 3] [--calls 4000]
     python -m bench.hop --env-b OTEL_TRACES_SAMPLER=parentbased_traceidratio --env-b OTEL_TRACES_SAMPLER_ARG=0.1
+    python -m bench.hop --bare-a     # A: grpc.aio alone (no kit, no span, no log): the floor of a hop
 
 CPU seconds are read from /proc for each process; ratios B/A are what compare."""
 
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +59,71 @@ def _serve(port: int) -> None:
     run_service(settings, build)
 
 
+def _serve_bare(port: int) -> None:
+    """The same answer from a grpc.aio server with nothing of the kit: the floor of a hop."""
+    import grpc
+    from grpc_health.v1 import health, health_pb2_grpc
+
+    from ragmesh.embedder.v1 import embedder_pb2, embedder_pb2_grpc
+
+    class Echo(embedder_pb2_grpc.EmbedderServiceServicer):
+        async def Embed(self, request: Any, context: Any) -> Any:  # noqa: N802 - gRPC method name
+            return embedder_pb2.EmbedResponse(vectors=[embedder_pb2.Vector(values=VECTOR) for _ in request.texts])
+
+    async def main() -> None:
+        server = grpc.aio.server()
+        embedder_pb2_grpc.add_EmbedderServiceServicer_to_server(Echo(), server)
+        # Health only, for the readiness probe that waits for the server (not called under load).
+        health_pb2_grpc.add_HealthServicer_to_server(health.aio.HealthServicer(), server)
+        server.add_insecure_port(f"127.0.0.1:{port}")
+        await server.start()
+        await server.wait_for_termination()
+
+    asyncio.run(main())
+
+
+def _drive_bare(port: int, concurrency: int, calls: int, server_pid: int) -> None:
+    import grpc
+
+    from ragmesh.embedder.v1 import embedder_pb2, embedder_pb2_grpc
+
+    async def main() -> dict[str, float]:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = embedder_pb2_grpc.EmbedderServiceStub(channel)
+
+            async def embed(text: str) -> None:
+                await stub.Embed(embedder_pb2.EmbedRequest(texts=[text]), timeout=10.0)
+
+            return await _load(embed, concurrency, calls, server_pid)
+
+    print(json.dumps(asyncio.run(main())))
+
+
+async def _load(
+    embed: Callable[[str], Awaitable[None]], concurrency: int, calls: int, server_pid: int
+) -> dict[str, float]:
+    for _ in range(200):
+        await embed("warm")
+    done = 0
+
+    async def caller() -> None:
+        nonlocal done
+        while done < calls:
+            done += 1
+            await embed("What does the with statement do?")
+
+    own, served = time.process_time(), process_tree_seconds(server_pid)
+    started = time.perf_counter()
+    await asyncio.gather(*(caller() for _ in range(concurrency)))
+    seconds = time.perf_counter() - started
+    own, served = time.process_time() - own, process_tree_seconds(server_pid) - served
+    return {
+        "calls_per_s": round(calls / seconds, 1),
+        "caller_cpu_us": round(own / calls * 1e6, 1),
+        "server_cpu_us": round(served / calls * 1e6, 1),
+    }
+
+
 def _drive(port: int, concurrency: int, calls: int, server_pid: int) -> None:
     from opentelemetry import trace
 
@@ -74,45 +141,35 @@ def _drive(port: int, concurrency: int, calls: int, server_pid: int) -> None:
         except TypeError:  # the kit before client spans took the tracer provider
             channel = channels.open_channel(target, provider, health_checked=False)  # type: ignore[arg-type]
         client = EmbedderClient(channel, 10.0)
-        for _ in range(200):
-            await client.embed(["warm"])
-        done = 0
 
-        async def caller() -> None:
-            nonlocal done
-            while done < calls:
-                done += 1
-                # A server span around each call, as a service calling its dependency has.
-                with tracer.start_as_current_span("caller", kind=trace.SpanKind.SERVER):
-                    await client.embed(["What does the with statement do?"])
+        async def embed(text: str) -> None:
+            # A server span around each call, as a service calling its dependency has.
+            with tracer.start_as_current_span("caller", kind=trace.SpanKind.SERVER):
+                await client.embed([text])
 
-        own, served = time.process_time(), process_tree_seconds(server_pid)
-        started = time.perf_counter()
-        await asyncio.gather(*(caller() for _ in range(concurrency)))
-        seconds = time.perf_counter() - started
-        own, served = time.process_time() - own, process_tree_seconds(server_pid) - served
+        result = await _load(embed, concurrency, calls, server_pid)
         await channel.close()
-        return {
-            "calls_per_s": round(calls / seconds, 1),
-            "caller_cpu_us": round(own / calls * 1e6, 1),
-            "server_cpu_us": round(served / calls * 1e6, 1),
-        }
+        return result
 
     result = asyncio.run(main())
     provider.shutdown()
     print(json.dumps(result))
 
 
-def _run(source: Path, port: int, concurrency: int, calls: int, extra: dict[str, str]) -> dict[str, float]:
+def _run(
+    source: Path, port: int, concurrency: int, calls: int, extra: dict[str, str], bare: bool = False
+) -> dict[str, float]:
     env = {
         **os.environ,
-        **extra,
         # The variant's kit first; this tree's bench package after it (the variant may lack hop.py).
         "PYTHONPATH": ":".join([str(source / "libs"), str(source / "libs/gen"), str(ROOT)]),
         "RAGMESH_LOG_LEVEL": "INFO",
+        **extra,
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "bench.hop", "_serve", str(port)], env=env, stdout=subprocess.DEVNULL
+        [sys.executable, "-m", "bench.hop", "_serve_bare" if bare else "_serve", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
     )
     try:
         from ragmesh_devstack.components import grpc_serving
@@ -123,7 +180,10 @@ def _run(source: Path, port: int, concurrency: int, calls: int, extra: dict[str,
                 raise RuntimeError("the hop server did not start")
             time.sleep(0.2)
         out = subprocess.run(
-            [sys.executable, "-m", "bench.hop", "_drive", str(port), str(concurrency), str(calls), str(server.pid)],
+            [
+                *(sys.executable, "-m", "bench.hop", "_drive_bare" if bare else "_drive"),
+                *(str(port), str(concurrency), str(calls), str(server.pid)),
+            ],
             env=env,
             capture_output=True,
             text=True,
@@ -137,17 +197,23 @@ def _run(source: Path, port: int, concurrency: int, calls: int, extra: dict[str,
 
 
 def main() -> int:
-    if len(sys.argv) > 1 and sys.argv[1] == "_serve":
-        _serve(int(sys.argv[2]))
-        return 0
-    if len(sys.argv) > 1 and sys.argv[1] == "_drive":
-        _drive(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
+    roles: dict[str, Callable[..., None]] = {
+        "_serve": _serve,
+        "_serve_bare": _serve_bare,
+        "_drive": _drive,
+        "_drive_bare": _drive_bare,
+    }
+    if len(sys.argv) > 1 and sys.argv[1] in roles:
+        roles[sys.argv[1]](*(int(value) for value in sys.argv[2:]))
         return 0
     parser = argparse.ArgumentParser()
     parser.add_argument("--base", default="HEAD", help="git revision for A")
     parser.add_argument("--head", help="git revision for B (default: the working tree now)")
     parser.add_argument("--env-a", action="append", default=[], help="NAME=VALUE for side A's processes")
     parser.add_argument("--env-b", action="append", default=[], help="NAME=VALUE for side B's processes")
+    parser.add_argument(
+        "--bare-a", action="store_true", help="A: grpc.aio server and stub alone, no kit (the floor of a hop)"
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--calls", type=int, default=4000)
     parser.add_argument("--concurrency", type=int, default=32)
@@ -167,7 +233,8 @@ def main() -> int:
         rows: list[dict[str, Any]] = []
         for index in range(args.rounds):
             for name in ("A", "B") if index % 2 == 0 else ("B", "A"):
-                row = {"variant": name, **_run(trees[name], args.port, args.concurrency, args.calls, extra[name])}
+                bare = args.bare_a and name == "A"
+                row = {"variant": name, **_run(trees[name], args.port, args.concurrency, args.calls, extra[name], bare)}
                 row["load"] = round(os.getloadavg()[0], 1)
                 rows.append(row)
                 print(json.dumps(row), flush=True)

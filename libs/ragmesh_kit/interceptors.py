@@ -9,9 +9,10 @@ wrapped handler is built once per method, not per call."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import unquote
 
@@ -69,8 +70,10 @@ def _decoded(request: Any) -> Any:
     return request
 
 
-def _peer_attributes(peer: str) -> dict[str, str]:
-    """net.peer.* as OpenTelemetry's gRPC instrumentation writes them (ipv4:127.0.0.1:57284)."""
+@functools.lru_cache(maxsize=4096)
+def _peer_attributes(peer: str) -> Mapping[str, str]:
+    """net.peer.* as OpenTelemetry's gRPC instrumentation writes them (ipv4:127.0.0.1:57284); a
+    peer is one connection, which carries many calls: parsed once."""
     if peer.startswith("unix:"):
         return {}
     try:

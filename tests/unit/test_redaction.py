@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 
 import pytest
 from hypothesis import given, settings
@@ -166,3 +167,15 @@ def test_skipping_number_free_text_changes_nothing(text: str) -> None:
 )
 def test_number_runs_still_reach_every_pattern(text: str) -> None:
     assert Redactor()(text) == _every_pattern(text)
+
+
+def test_log_line_timestamps_follow_each_record_across_seconds() -> None:
+    """The formatter reuses the formatted second of the previous line; a record of another second
+    (later, or earlier from another thread) gets its own."""
+    formatter = JsonLogFormatter("svc")
+    for created in (1_796_400_000.123, 1_796_400_000.999, 1_796_400_001.004, 1_796_399_999.5):
+        record = logging.LogRecord("t", logging.INFO, __file__, 1, "m", None, None)
+        record.created, record.msecs = created, (created - int(created)) * 1000
+        line = json.loads(formatter.format(record))
+        second = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
+        assert line["ts"] == f"{second}.{int(record.msecs):03d}Z"
