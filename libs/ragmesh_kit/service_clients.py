@@ -22,6 +22,7 @@ from ragmesh_kit.domain import (
     ScoredChunk,
 )
 from ragmesh_kit.errors import from_rpc_error
+from ragmesh_kit.float_fields import merge_floats
 from ragmesh_kit.proto_convert import (
     chunk_to_proto,
     citation_from_proto,
@@ -73,7 +74,6 @@ class RetrieverClient:
         leaves the choice to the retriever's default."""
         request = retriever_pb2.SearchRequest(
             tenant_id=tenant_id,
-            vector=vector,
             top_k=top_k,
             filters=filters_to_proto(filters),
             score_threshold=score_threshold,
@@ -81,6 +81,7 @@ class RetrieverClient:
             query_text=query_text,
             mode=retrieval_mode_to_proto(mode),
         )
+        merge_floats(request, "vector", vector)
         try:
             with client_span("/ragmesh.retriever.v1.RetrieverService/Search") as metadata:
                 reply = await self._stub.Search(request, timeout=timeout_for(self._timeout), metadata=metadata)
@@ -89,13 +90,10 @@ class RetrieverClient:
         return [scored_chunk_from_proto(item) for item in reply.chunks]
 
     async def upsert(self, tenant_id: str, records: Sequence[ChunkWithVector]) -> int:
-        request = retriever_pb2.UpsertRequest(
-            tenant_id=tenant_id,
-            records=[
-                retriever_pb2.ChunkRecord(chunk=chunk_to_proto(record.chunk), vector=record.vector)
-                for record in records
-            ],
-        )
+        request = retriever_pb2.UpsertRequest(tenant_id=tenant_id)
+        for record in records:
+            entry = request.records.add(chunk=chunk_to_proto(record.chunk))
+            merge_floats(entry, "vector", record.vector)
         try:
             with client_span("/ragmesh.retriever.v1.RetrieverService/Upsert") as metadata:
                 reply = await self._stub.Upsert(request, timeout=timeout_for(self._timeout), metadata=metadata)

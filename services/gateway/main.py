@@ -56,15 +56,9 @@ def quota_book(settings: GatewaySettings) -> QuotaBook:
 async def build(settings: GatewaySettings, provider: TracerProvider) -> GrpcService:
     metrics = ServiceMetrics(settings.service_name)
     checked = settings.client_health_checks
-    embedder_channel = open_channel(
-        settings.embedder_addr, client_tls(settings, "embedder"), health_checked=checked
-    )
-    retriever_channel = open_channel(
-        settings.retriever_addr, client_tls(settings, "retriever"), health_checked=checked
-    )
-    generator_channel = open_channel(
-        settings.generator_addr, client_tls(settings, "generator"), health_checked=checked
-    )
+    embedder_channel = open_channel(settings.embedder_addr, client_tls(settings, "embedder"), health_checked=checked)
+    retriever_channel = open_channel(settings.retriever_addr, client_tls(settings, "retriever"), health_checked=checked)
+    generator_channel = open_channel(settings.generator_addr, client_tls(settings, "generator"), health_checked=checked)
     publisher = KafkaDocumentPublisher(
         settings.kafka_bootstrap,
         settings.documents_topic,

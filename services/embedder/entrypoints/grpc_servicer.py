@@ -5,6 +5,7 @@ from typing import Any
 import grpc
 
 from ragmesh.embedder.v1 import embedder_pb2, embedder_pb2_grpc
+from ragmesh_kit.float_fields import merge_floats
 from ragmesh_kit.telemetry import current_trace_id
 from services.embedder.app.embed_texts import EmbedTexts
 
@@ -17,9 +18,7 @@ class EmbedderServicer(embedder_pb2_grpc.EmbedderServiceServicer):
         self, request: embedder_pb2.EmbedRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> embedder_pb2.EmbedResponse:
         result = await self._embed_texts(list(request.texts))
-        return embedder_pb2.EmbedResponse(
-            vectors=[embedder_pb2.Vector(values=row) for row in result.vectors.tolist()],
-            model=result.model,
-            dimension=result.dimension,
-            trace_id=current_trace_id(),
-        )
+        reply = embedder_pb2.EmbedResponse(model=result.model, dimension=result.dimension, trace_id=current_trace_id())
+        for row in result.vectors:
+            merge_floats(reply.vectors.add(), "values", row)
+        return reply
