@@ -77,13 +77,14 @@ def _env_pairs(values: list[str]) -> dict[str, str]:
     return dict(value.split("=", 1) for value in values)
 
 
-def measure(settings: StackSettings, env: dict[str, str], questions: list[str], calls: int) -> dict[str, Any]:
-    address = env["GATEWAY_ADDR"]
-    key = env["RAGMESH_API_KEY"]
-    single = asyncio.run(ask_load(address, key, questions, 1, max(40, calls // 6)))
-    meter = CpuMeter.for_stack(settings.run_dir)
+def _figures(
+    load: Callable[[int, int], Any], meter: CpuMeter, calls: int, total: Callable[[dict[str, float]], float]
+) -> dict[str, Any]:
+    """c=1 p50, then c=32 throughput and CPU per call of what ``meter`` watches; ``load(c, calls)``
+    runs one load and returns its LoadResult."""
+    single = load(1, max(40, calls // 6))
     with meter.during():
-        busy = asyncio.run(ask_load(address, key, questions, 32, calls))
+        busy = load(32, calls)
     cpu = meter.per_call_ms(busy.calls)
     return {
         "c1_p50_ms": single.p50_ms,
@@ -91,24 +92,27 @@ def measure(settings: StackSettings, env: dict[str, str], questions: list[str], 
         "c32_p50_ms": busy.p50_ms,
         "errors": single.errors + busy.errors,
         "cpu_ms_per_ask": cpu,
-        "cpu_ms_total": round(sum(v for k, v in cpu.items() if k != "load generator"), 2),
+        "cpu_ms_total": total(cpu),
     }
+
+
+def measure(settings: StackSettings, env: dict[str, str], questions: list[str], calls: int) -> dict[str, Any]:
+    address, key = env["GATEWAY_ADDR"], env["RAGMESH_API_KEY"]
+    return _figures(
+        lambda concurrency, n: asyncio.run(ask_load(address, key, questions, concurrency, n)),
+        CpuMeter.for_stack(settings.run_dir),
+        calls,
+        lambda cpu: round(sum(v for k, v in cpu.items() if k != "load generator"), 2),
+    )
 
 
 def measure_naive(pid: int, questions: list[str], calls: int) -> dict[str, Any]:
-    single = asyncio.run(naive_load(questions, 1, max(40, calls // 6)))
-    meter = CpuMeter({"naive service": pid})
-    with meter.during():
-        busy = asyncio.run(naive_load(questions, 32, calls))
-    cpu = meter.per_call_ms(busy.calls)
-    return {
-        "c1_p50_ms": single.p50_ms,
-        "c32_per_s": busy.throughput,
-        "c32_p50_ms": busy.p50_ms,
-        "errors": single.errors + busy.errors,
-        "cpu_ms_per_ask": cpu,
-        "cpu_ms_total": cpu["naive service"],
-    }
+    return _figures(
+        lambda concurrency, n: asyncio.run(naive_load(questions, concurrency, n)),
+        CpuMeter({"naive service": pid}),
+        calls,
+        lambda cpu: cpu["naive service"],
+    )
 
 
 def main() -> int:

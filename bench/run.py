@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import numpy as np
 
-from bench import formats, ghz, golden, ingestion, llm, llm_golden, report
+from bench import formats, ghz, golden, ingestion, llm, llm_golden, report, vegeta
 from bench.baseline import BASELINE_COMMIT, BaselineUnavailable, baseline_gateway, interleaved_asks
 from bench.corpus import sentences, topic_documents
 from bench.cpu import CpuMeter
@@ -204,6 +204,18 @@ def _run(settings: StackSettings, scale: float) -> dict[str, Any]:
             busy = asyncio.run(naive_load(questions, 32, n(300)))
         results["naive"].append(busy.as_dict())
         results["naive_cpu_ms_per_call"] = meter.per_call_ms(busy.calls)
+        # The same load from vegeta, the Go counterpart of ghz: throughputs from clients of one kind.
+        meter = CpuMeter({"naive service": naive.pid})
+        with meter.during():
+            results["naive_vegeta"] = vegeta.ask(
+                settings.deps_dir / "vegeta",
+                settings.run_dir,
+                f"http://127.0.0.1:{naive_port()}/ask",
+                questions,
+                32,
+                max(2.0, n(600) / 150),
+            )
+        results["naive_vegeta_cpu_ms_per_call"] = meter.per_call_ms(results["naive_vegeta"]["calls"])
     finally:
         naive.terminate()
         naive.wait(timeout=30)

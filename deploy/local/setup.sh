@@ -126,4 +126,13 @@ if [ ! -x "$GHZ" ]; then
   GOBIN=$(dirname "$GHZ") go install "github.com/bojand/ghz/cmd/ghz@$GHZ_VERSION"
 fi
 ln -sfn "$GHZ" "$DEPS/ghz"
+# 11. vegeta, a Go HTTP load generator: drives the benchmark's naive FastAPI service the way ghz
+# drives the mesh, so the two throughputs come from clients of the same kind.
+VEGETA_VERSION=v12.13.0
+VEGETA=$CACHE/tools/vegeta-$VEGETA_VERSION/vegeta
+if [ ! -x "$VEGETA" ]; then
+  say "building vegeta $VEGETA_VERSION (Go module proxy)"
+  GOBIN=$(dirname "$VEGETA") go install "github.com/tsenart/vegeta/v12@$VEGETA_VERSION"
+fi
+ln -sfn "$VEGETA" "$DEPS/vegeta"
 say "done"
