@@ -166,6 +166,21 @@ def _cpu_targets(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
     return rows
 
 
+def _go_client_section(results: dict[str, Any], key: str, title: str, cpu_label: str) -> list[str]:
+    """A Go load generator's run (ghz on the mesh, vegeta on the naive service) and the CPU per
+    call it cost each process; nothing when the run has none."""
+    if key not in results:
+        return []
+    cpu = results.get(f"{key}_cpu_ms_per_call", {})
+    return [
+        title,
+        "",
+        _table([results[key]], ["concurrency", "calls", "codes", "throughput", "p50_ms", "p95_ms", "p99_ms"]),
+        f"{cpu_label}: " + ", ".join(f"{k} {v}" for k, v in cpu.items()) + ".",
+        "",
+    ]
+
+
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     head = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns) + "\n"
     return head + "".join("| " + " | ".join(str(row.get(c, "")) for c in columns) + " |\n" for row in rows)
@@ -215,20 +230,11 @@ def write(results: dict[str, Any], out: Path) -> None:
         "## Ask through the mesh (AskStream, caches bypassed)",
         "",
         _table(results["ask"], load_cols),
-        *(
-            [
-                "## Ask from ghz (unary Ask, caches bypassed; a Go client beside ours)",
-                "",
-                _table(
-                    [results["ask_ghz"]], ["concurrency", "calls", "codes", "throughput", "p50_ms", "p95_ms", "p99_ms"]
-                ),
-                "CPU ms per Ask under ghz, by process: "
-                + ", ".join(f"{k} {v}" for k, v in results.get("ask_ghz_cpu_ms_per_call", {}).items())
-                + ".",
-                "",
-            ]
-            if "ask_ghz" in results
-            else []
+        *_go_client_section(
+            results,
+            "ask_ghz",
+            "## Ask from ghz (unary Ask, caches bypassed; a Go client beside ours)",
+            "CPU ms per Ask under ghz, by process",
         ),
         "## Ask pipeline in-process (no gRPC, no Triton)",
         "",
@@ -239,21 +245,11 @@ def write(results: dict[str, Any], out: Path) -> None:
         "## Naive baseline (FastAPI, model per request, brute-force search)",
         "",
         _table(results["naive"], load_cols),
-        *(
-            [
-                "From vegeta (Go HTTP client, the counterpart of ghz), c=32:",
-                "",
-                _table(
-                    [results["naive_vegeta"]],
-                    ["concurrency", "calls", "codes", "throughput", "p50_ms", "p95_ms", "p99_ms"],
-                ),
-                "CPU ms per call under vegeta: "
-                + ", ".join(f"{k} {v}" for k, v in results.get("naive_vegeta_cpu_ms_per_call", {}).items())
-                + ".",
-                "",
-            ]
-            if "naive_vegeta" in results
-            else []
+        *_go_client_section(
+            results,
+            "naive_vegeta",
+            "From vegeta (Go HTTP client, the counterpart of ghz), c=32:",
+            "CPU ms per call under vegeta",
         ),
         "## CPU per Ask at 32 callers (milliseconds of CPU per request, by process)",
         "",

@@ -118,21 +118,19 @@ if ! command -v kustomize >/dev/null && ! command -v kubectl >/dev/null && [ ! -
   say "building kustomize v5.5.0 (Go module proxy)"
   GOBIN="$CACHE/tools" go install sigs.k8s.io/kustomize/kustomize/v5@v5.5.0
 fi
-# 10. ghz, the gRPC load generator of `make load-test` and the benchmark (Go module proxy).
-GHZ_VERSION=v0.93.0
-GHZ=$CACHE/tools/ghz-$GHZ_VERSION/ghz
-if [ ! -x "$GHZ" ]; then
-  say "building ghz $GHZ_VERSION (Go module proxy)"
-  GOBIN=$(dirname "$GHZ") go install "github.com/bojand/ghz/cmd/ghz@$GHZ_VERSION"
-fi
-ln -sfn "$GHZ" "$DEPS/ghz"
+# A Go tool built once from the Go module proxy into the cache, linked into .deps:
+# go_tool NAME VERSION MODULE_PATH
+go_tool() {
+  local bin="$CACHE/tools/$1-$2/$1"
+  if [ ! -x "$bin" ]; then
+    say "building $1 $2 (Go module proxy)"
+    GOBIN=$(dirname "$bin") go install "$3@$2"
+  fi
+  ln -sfn "$bin" "$DEPS/$1"
+}
+# 10. ghz, the gRPC load generator of `make load-test` and the benchmark.
+go_tool ghz v0.93.0 github.com/bojand/ghz/cmd/ghz
 # 11. vegeta, a Go HTTP load generator: drives the benchmark's naive FastAPI service the way ghz
 # drives the mesh, so the two throughputs come from clients of the same kind.
-VEGETA_VERSION=v12.13.0
-VEGETA=$CACHE/tools/vegeta-$VEGETA_VERSION/vegeta
-if [ ! -x "$VEGETA" ]; then
-  say "building vegeta $VEGETA_VERSION (Go module proxy)"
-  GOBIN=$(dirname "$VEGETA") go install "github.com/tsenart/vegeta/v12@$VEGETA_VERSION"
-fi
-ln -sfn "$VEGETA" "$DEPS/vegeta"
+go_tool vegeta v12.13.0 github.com/tsenart/vegeta/v12
 say "done"
