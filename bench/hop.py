@@ -31,6 +31,17 @@ ROOT = Path(__file__).resolve().parents[1]
 VECTOR = [0.1] * 384
 
 
+def _echo() -> Any:
+    """The servicer both servers run: Embed answered at once with a fixed vector per text."""
+    from ragmesh.embedder.v1 import embedder_pb2, embedder_pb2_grpc
+
+    class Echo(embedder_pb2_grpc.EmbedderServiceServicer):
+        async def Embed(self, request: Any, context: Any) -> Any:  # noqa: N802 - gRPC method name
+            return embedder_pb2.EmbedResponse(vectors=[embedder_pb2.Vector(values=VECTOR) for _ in request.texts])
+
+    return Echo()
+
+
 def _serve(port: int) -> None:
     import grpc
 
@@ -39,15 +50,11 @@ def _serve(port: int) -> None:
     from ragmesh_kit.server import GrpcService
     from ragmesh_kit.settings import ServiceSettings
 
-    class Echo(embedder_pb2_grpc.EmbedderServiceServicer):
-        async def Embed(self, request: Any, context: Any) -> Any:  # noqa: N802 - gRPC method name
-            return embedder_pb2.EmbedResponse(vectors=[embedder_pb2.Vector(values=VECTOR) for _ in request.texts])
-
     settings = ServiceSettings(service_name="hop", port=port, client_health_checks=False)
 
     async def build(provider: Any) -> GrpcService:
         def register(server: grpc.aio.Server) -> None:
-            embedder_pb2_grpc.add_EmbedderServiceServicer_to_server(Echo(), server)
+            embedder_pb2_grpc.add_EmbedderServiceServicer_to_server(_echo(), server)
 
         return GrpcService(
             settings=settings,
@@ -64,15 +71,11 @@ def _serve_bare(port: int) -> None:
     import grpc
     from grpc_health.v1 import health, health_pb2_grpc
 
-    from ragmesh.embedder.v1 import embedder_pb2, embedder_pb2_grpc
-
-    class Echo(embedder_pb2_grpc.EmbedderServiceServicer):
-        async def Embed(self, request: Any, context: Any) -> Any:  # noqa: N802 - gRPC method name
-            return embedder_pb2.EmbedResponse(vectors=[embedder_pb2.Vector(values=VECTOR) for _ in request.texts])
+    from ragmesh.embedder.v1 import embedder_pb2_grpc
 
     async def main() -> None:
         server = grpc.aio.server()
-        embedder_pb2_grpc.add_EmbedderServiceServicer_to_server(Echo(), server)
+        embedder_pb2_grpc.add_EmbedderServiceServicer_to_server(_echo(), server)
         # Health only, for the readiness probe that waits for the server (not called under load).
         health_pb2_grpc.add_HealthServicer_to_server(health.aio.HealthServicer(), server)
         server.add_insecure_port(f"127.0.0.1:{port}")

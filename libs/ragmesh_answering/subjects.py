@@ -44,10 +44,10 @@ def code_forms(text: str) -> frozenset[str]:
 
 @lru_cache(maxsize=16384)
 def code_identifiers(text: str) -> frozenset[str]:
-    """Identifiers written in code form (with ``_``, ``.``, ``-`` inside, ``--flag``, ``f()``)."""
-    found = {_norm(m) for m in _CODE.findall(text) if any(c in m for c in "_.()") or m.startswith("-") or m.isupper()}
-    found |= {_norm(m) for m in _QUOTED.findall(text)}
-    return frozenset(word for word in found if len(word) > 1)
+    """Identifiers written in code form (with ``_``, ``.``, ``-`` inside, ``--flag``, ``f()``), and
+    quoted words."""
+    quoted = {_norm(m) for m in _QUOTED.findall(text)}
+    return code_forms(text) | frozenset(word for word in quoted if len(word) > 1)
 
 
 def question_identifiers(question: str, subjects: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:

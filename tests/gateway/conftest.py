@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.eventually import eventually
-from tests.triton_server import free_port
+from tests.net import free_port
 
 
 def _binary() -> Path:

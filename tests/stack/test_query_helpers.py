@@ -4,7 +4,6 @@ beside the session's stack (own settings, same launch code as `make up`), metric
 from __future__ import annotations
 
 import json
-import socket
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -19,15 +18,10 @@ from ragmesh.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from ragmesh_devstack import components
 from ragmesh_devstack.processes import ProcessTable
 from tests.eventually import eventually
+from tests.net import free_port
 from tests.stack.conftest import RunningStack
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "golden"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)

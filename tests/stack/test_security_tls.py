@@ -19,8 +19,9 @@ from ragmesh.retriever.v1 import retriever_pb2, retriever_pb2_grpc
 from ragmesh_devstack import components
 from ragmesh_devstack.processes import ProcessTable
 from tests.eventually import eventually
+from tests.net import free_port
 from tests.stack.conftest import RunningStack
-from tests.stack.test_query_helpers import free_port, gateway_env
+from tests.stack.test_query_helpers import gateway_env
 from tests.unit.test_tls_certs import Pki, client_env, make_pki, server_env
 
 
